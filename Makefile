@@ -1,0 +1,102 @@
+# filter-mtasts: MTA-STS (RFC 8461) and DANE (RFC 7672) for outbound mail.
+# Works with GNU make and BSD make: no conditionals, no pattern rules.
+
+PROG=		filter-mtasts
+PREFIX?=	/usr/local
+BINDIR?=	${PREFIX}/sbin
+MANDIR?=	${PREFIX}/share/man
+DESTDIR?=
+
+CC?=		cc
+CFLAGS?=	-O2 -g
+PKG_CONFIG?=	pkg-config
+WARNINGS=	-Wall -Wextra -Werror -Wshadow -Wpointer-arith \
+		-Wmissing-prototypes -Wstrict-prototypes
+PKGS=		libtls libevent libunbound
+PKG_CFLAGS!=	${PKG_CONFIG} --cflags ${PKGS} 2>/dev/null || true
+PKG_LIBS!=	${PKG_CONFIG} --libs ${PKGS} 2>/dev/null || \
+		echo "-ltls -levent -lunbound"
+ALL_CFLAGS=	${CFLAGS} ${WARNINGS} ${PKG_CFLAGS} ${CPPFLAGS} -Ilib
+
+LIB=		lib/libmtasts.a
+LIB_OBJS=	lib/sts_error.o lib/sts_match.o lib/sts_policy.o \
+		lib/sts_record.o
+PROG_OBJS=	filter-mtasts/main.o filter-mtasts/cmd_match.o \
+		filter-mtasts/cmd_policy.o filter-mtasts/cmd_record.o \
+		filter-mtasts/json.o
+REGRESS_PROGS=	regress/test_record regress/test_policy regress/test_match
+REGRESS_OBJS=	regress/test_record.o regress/test_policy.o \
+		regress/test_match.o regress/regress.o
+FUZZ_PROGS=	regress/fuzz/fuzz_record regress/fuzz/fuzz_policy \
+		regress/fuzz/fuzz_match
+FUZZ_CC?=	clang
+FUZZ_FLAGS=	-g -O1 -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all
+FUZZ_SECONDS?=	60
+MANS=		man/filter-mtasts.8
+
+.SUFFIXES: .c .o
+.c.o:
+	${CC} ${ALL_CFLAGS} -c $< -o $@
+
+all: filter-mtasts/${PROG}
+
+filter-mtasts/${PROG}: ${PROG_OBJS} ${LIB}
+	${CC} ${CFLAGS} ${LDFLAGS} -o $@ ${PROG_OBJS} ${LIB} ${PKG_LIBS}
+
+${LIB}: ${LIB_OBJS}
+	rm -f $@
+	${AR} rcs $@ ${LIB_OBJS}
+
+${LIB_OBJS}: lib/mtasts.h
+${PROG_OBJS}: lib/mtasts.h filter-mtasts/extern.h
+${REGRESS_OBJS}: lib/mtasts.h regress/regress.h
+
+regress/test_record: regress/test_record.o regress/regress.o ${LIB}
+	${CC} ${CFLAGS} ${LDFLAGS} -o $@ regress/test_record.o \
+	    regress/regress.o ${LIB}
+regress/test_policy: regress/test_policy.o regress/regress.o ${LIB}
+	${CC} ${CFLAGS} ${LDFLAGS} -o $@ regress/test_policy.o \
+	    regress/regress.o ${LIB}
+regress/test_match: regress/test_match.o regress/regress.o ${LIB}
+	${CC} ${CFLAGS} ${LDFLAGS} -o $@ regress/test_match.o \
+	    regress/regress.o ${LIB}
+
+# The suite against the build in this tree.
+regress: all ${REGRESS_PROGS}
+	sh regress/run.sh
+
+# Everything CI runs: gcc and clang -Werror builds, the suite plain and
+# under ASan+UBSan, BSD make, mandoc -Tlint, install, a fuzz smoke run.
+test:
+	sh regress/all.sh
+
+fuzz: ${FUZZ_PROGS}
+	sh regress/fuzz/run.sh ${FUZZ_SECONDS}
+
+regress/fuzz/fuzz_record: regress/fuzz/fuzz_record.c ${LIB_OBJS:.o=.c}
+	${FUZZ_CC} ${FUZZ_FLAGS} -Ilib -o $@ regress/fuzz/fuzz_record.c \
+	    ${LIB_OBJS:.o=.c}
+regress/fuzz/fuzz_policy: regress/fuzz/fuzz_policy.c ${LIB_OBJS:.o=.c}
+	${FUZZ_CC} ${FUZZ_FLAGS} -Ilib -o $@ regress/fuzz/fuzz_policy.c \
+	    ${LIB_OBJS:.o=.c}
+regress/fuzz/fuzz_match: regress/fuzz/fuzz_match.c ${LIB_OBJS:.o=.c}
+	${FUZZ_CC} ${FUZZ_FLAGS} -Ilib -o $@ regress/fuzz/fuzz_match.c \
+	    ${LIB_OBJS:.o=.c}
+
+demo: all
+	sh regress/demo.sh
+
+lint:
+	mandoc -Tlint -Wstyle ${MANS}
+
+install: all
+	mkdir -p ${DESTDIR}${BINDIR} ${DESTDIR}${MANDIR}/man8
+	install -m 0755 filter-mtasts/${PROG} ${DESTDIR}${BINDIR}/${PROG}
+	install -m 0644 man/filter-mtasts.8 ${DESTDIR}${MANDIR}/man8/
+
+clean:
+	rm -f ${LIB} ${LIB_OBJS} ${PROG_OBJS} filter-mtasts/${PROG}
+	rm -f ${REGRESS_OBJS} ${REGRESS_PROGS} ${FUZZ_PROGS}
+
+.PHONY: all regress test fuzz demo lint install clean
