@@ -1,0 +1,41 @@
+#!/bin/sh
+# Run the regress suite against the build in this tree.
+# Every check prints "ok - name", "not ok - name" or "skip - name";
+# this script prefixes them with $REGRESS_LABEL, counts them and ends
+# with "N passed, M failed[, K skipped]" unless REGRESS_NOSUMMARY is set.
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+label=${REGRESS_LABEL:+[$REGRESS_LABEL] }
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+# A test program that dies without saying "not ok" still fails.
+run() {
+	name=$1
+	shift
+	"$@" >"$log.out" 2>&1
+	rc=$?
+	sed "s/^\(ok\|not ok\|skip\) - /&$label/" "$log.out" | tee -a "$log"
+	if [ $rc -ne 0 ] && ! grep -q '^not ok - ' "$log.out"; then
+		echo "not ok - $label$name exited with status $rc" | tee -a "$log"
+	fi
+	rm -f "$log.out"
+}
+
+export FILTER_MTASTS="$top/filter-mtasts/filter-mtasts"
+run test_record "$top/regress/test_record"
+run test_policy "$top/regress/test_policy"
+run test_match "$top/regress/test_match"
+run cli.sh sh "$top/regress/cli.sh"
+
+pass=$(grep -c '^ok - ' "$log")
+fail=$(grep -c '^not ok - ' "$log")
+skip=$(grep -c '^skip - ' "$log")
+if [ -z "$REGRESS_NOSUMMARY" ]; then
+	if [ "$skip" -gt 0 ]; then
+		echo "$pass passed, $fail failed, $skip skipped"
+	else
+		echo "$pass passed, $fail failed"
+	fi
+fi
+[ "$fail" -eq 0 ]
