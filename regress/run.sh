@@ -15,7 +15,7 @@ run() {
 	shift
 	"$@" >"$log.out" 2>&1
 	rc=$?
-	sed "s/^\(ok\|not ok\|skip\) - /&$label/" "$log.out" | tee -a "$log"
+	sed -E "s/^(ok|not ok|skip) - /&$label/" "$log.out" | tee -a "$log"
 	if [ $rc -ne 0 ] && ! grep -q '^not ok - ' "$log.out"; then
 		echo "not ok - $label$name exited with status $rc" | tee -a "$log"
 	fi
