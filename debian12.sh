@@ -1,0 +1,35 @@
+#!/bin/sh
+# On a fresh Debian 12 machine, as root, install what filter-mtasts
+# needs with apt-get and then:
+#	sh debian12.sh demo	build it and show it at work
+#	sh debian12.sh test	build it and run the whole test suite
+set -e
+
+build="make gcc libc6-dev pkg-config libevent-dev libunbound-dev
+    libtls-dev libopensmtpd-dev"
+tests="$build clang libclang-rt-14-dev mandoc bmake"
+
+case $1 in
+demo)	pkgs=$build ;;
+test)	pkgs=$tests ;;
+*)	echo "usage: sh debian12.sh demo | test" >&2
+	exit 2 ;;
+esac
+
+missing=
+for p in $pkgs; do
+	dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null |
+	    grep -qx installed || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "debian12.sh: run as root to install:$missing" >&2
+		exit 1
+	fi
+	echo "debian12.sh: installing:$missing"
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends $missing >/dev/null
+fi
+cd "$(dirname "$0")"
+exec make "$1"

@@ -1,0 +1,41 @@
+#!/bin/sh
+# Show filter-mtasts checking what a domain publishes for MTA-STS.
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+PATH=$top/filter-mtasts:$PATH
+fm=filter-mtasts
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# Print the command as one would type it, then its output and status.
+show() {
+	printf '$'
+	for a in "$@"; do
+		case $a in
+		*[!A-Za-z0-9._/=-]*)	printf " '%s'" "$a" ;;
+		*)			printf ' %s' "$a" ;;
+		esac
+	done
+	echo
+	"$@"
+	echo "(exit $?)"
+	echo
+}
+
+echo "== _mta-sts TXT records (RFC 8461 3.1)"
+show "$fm" record "v=spf1 -all" "v=STSv1; id=20261122T0000"
+show "$fm" record "v=STSv1; id=2026-11-22"
+show "$fm" record -j "v=STSv1; id=one" "v=STSv1; id=two"
+
+echo "== policy files (RFC 8461 3.2)"
+printf 'version: STSv1\r\nmode: enforce\r\nmx: mail.example.com\r\nmx: *.mx.example.net\r\nmax_age: 604800\r\n' \
+    >"$tmp/good.txt"
+printf 'version: STSv1\nmode: enforce\nmode: testing\nmx: mail.example.com.\nmax_age: 86400\n' \
+    >"$tmp/bad.txt"
+(cd "$tmp" && show "$fm" policy good.txt)
+(cd "$tmp" && show "$fm" policy bad.txt)
+(cd "$tmp" && show "$fm" policy -j good.txt)
+
+echo "== MX patterns (RFC 8461 4.1)"
+show "$fm" match "*.mx.example.net" "eu1.MX.example.net."
+show "$fm" match "*.mx.example.net" "a.eu1.mx.example.net"
