@@ -27,6 +27,7 @@ int
 cmd_match(int argc, char *argv[])
 {
 	const char	*pattern, *host;
+	char		 q[STS_ERR_MAX];
 	size_t		 hlen;
 	int		 ch;
 
@@ -38,13 +39,17 @@ cmd_match(int argc, char *argv[])
 		usage_cmd("match");
 	pattern = argv[0];
 	host = argv[1];
-	if (!sts_mx_pattern_valid(pattern, strlen(pattern)))
-		errx(EXIT_USAGE, "invalid mx pattern: %s", pattern);
+	if (!sts_mx_pattern_valid(pattern, strlen(pattern))) {
+		sts_quote(q, sizeof(q), pattern, strlen(pattern));
+		errx(EXIT_USAGE, "invalid mx pattern: \"%s\"", q);
+	}
 	hlen = strlen(host);
 	if (hlen > 0 && host[hlen - 1] == '.')
 		hlen--;
-	if (!dns_hostname_valid(host, hlen))
-		errx(EXIT_USAGE, "invalid host name: %s", host);
+	if (!dns_hostname_valid(host, hlen)) {
+		sts_quote(q, sizeof(q), host, strlen(host));
+		errx(EXIT_USAGE, "invalid host name: \"%s\"", q);
+	}
 	if (sts_mx_match(pattern, host)) {
 		printf("match\n");
 		return EXIT_YES;

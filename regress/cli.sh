@@ -1,2 +1,352 @@
 #!/bin/sh
-echo "ok - cli placeholder"
+# The filter-mtasts command line contract: exit status (0 yes, 1 no,
+# 2 usage or unreadable input), the exact stdout of each subcommand,
+# and what goes to stderr.  POSIX sh only; $FILTER_MTASTS is the binary.
+# Each check prints "ok - cli: NAME" or "not ok - cli: NAME" and "# "
+# lines saying what differed.
+
+F=${FILTER_MTASTS:?FILTER_MTASTS must name the filter-mtasts binary}
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/filter-mtasts-cli.XXXXXXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 1' HUP INT TERM
+failed=0
+
+diag() {
+	sed 's/^/# /'
+}
+
+# run INPUT ARG...: run the binary with stdin from INPUT; sets $rc and
+# leaves stdout and stderr in $tmp/out and $tmp/err.
+run() {
+	input=$1
+	shift
+	"$F" "$@" <"$input" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+}
+
+# expect NAME RC STDOUT STDERR: check the last run.  STDOUT is the
+# whole expected output without its final newline ("" for none).
+# STDERR is "empty", "any", "nonempty", "usage" (a line begins with
+# "usage: ") or "=TEXT" for exactly TEXT.
+expect() {
+	name=$1 erc=$2 eout=$3 eerr=$4
+	why=
+	if [ "$rc" -ne "$erc" ]; then
+		why="exit status $rc, want $erc"
+	fi
+	if [ -n "$eout" ]; then
+		printf '%s\n' "$eout" >"$tmp/want"
+	else
+		: >"$tmp/want"
+	fi
+	if ! cmp -s "$tmp/out" "$tmp/want"; then
+		why="${why:+$why; }stdout differs"
+	fi
+	case $eerr in
+	empty)
+		[ -s "$tmp/err" ] && why="${why:+$why; }stderr not empty"
+		;;
+	nonempty)
+		[ -s "$tmp/err" ] || why="${why:+$why; }stderr empty"
+		;;
+	usage)
+		if ! grep -q '^usage: ' "$tmp/err"; then
+			why="${why:+$why; }no usage on stderr"
+		fi
+		;;
+	=*)
+		printf '%s\n' "${eerr#=}" >"$tmp/wanterr"
+		if ! cmp -s "$tmp/err" "$tmp/wanterr"; then
+			why="${why:+$why; }stderr differs"
+		fi
+		;;
+	esac
+	if [ -z "$why" ]; then
+		echo "ok - cli: $name"
+		return
+	fi
+	failed=$((failed + 1))
+	echo "not ok - cli: $name"
+	echo "$why" | diag
+	echo "want stdout:" | diag
+	diag <"$tmp/want"
+	echo "got stdout:" | diag
+	diag <"$tmp/out"
+	echo "got stderr:" | diag
+	diag <"$tmp/err"
+}
+
+N=/dev/null
+
+# Policy bodies.
+good=$tmp/good.txt
+printf '%s\n' 'version: STSv1' 'mode: enforce' 'mx: mail.example.com' \
+    'mx: *.example.net' 'max_age: 86400' >"$good"
+good_json='{"valid":true,"version":"STSv1","mode":"enforce","max_age":86400,"mx":["mail.example.com","*.example.net"],"error":null}'
+
+crlf=$tmp/crlf.txt
+printf 'version: STSv1\r\nmode: testing\r\nmax_age: 604800\r\nmx: mx.example.org\r\n' \
+    >"$crlf"
+
+badage=$tmp/badage.txt
+printf '%s\n' 'version: STSv1' 'mode: enforce' 'max_age: 1.5' \
+    'mx: mail.example.com' >"$badage"
+
+nomx=$tmp/nomx.txt
+printf '%s\n' 'version: STSv1' 'mode: enforce' 'max_age: 86400' >"$nomx"
+
+none=$tmp/none.txt
+printf '%s\n' 'version: STSv1' 'mode: none' 'max_age: 86400' >"$none"
+
+warns=$tmp/warns.txt
+printf '%s\n' 'version: STSv1' 'mode: testing' 'max_age: 99999999' \
+    'foo: bar' 'mode: enforce' 'mx: mail.example.com' >"$warns"
+
+badmode=$tmp/badmode.txt
+printf '%s\n' 'version: STSv1' 'mode: Enforce' 'max_age: 86400' \
+    'mx: mail.example.com' >"$badmode"
+
+quote=$tmp/quote.txt
+printf '%s\n' 'version: STSv1' 'mode: en"f\orce' >"$quote"
+
+empty=$tmp/empty.txt
+: >"$empty"
+
+# Exactly 65536 bytes, valid; then 65537 bytes.
+big=$tmp/big.txt
+LC_ALL=C awk 'BEGIN {
+	h = "version: STSv1\nmode: enforce\nmax_age: 86400\n" \
+	    "mx: mail.example.com\npad: "
+	n = 65536 - length(h)
+	s = "x"
+	while (length(s) < n)
+		s = s s
+	printf "%s%s", h, substr(s, 1, n)
+}' >"$big"
+big1=$tmp/big1.txt
+cp "$big" "$big1"
+printf '\n' >>"$big1"
+
+# --- record -------------------------------------------------------------
+
+run $N record -j 'v=STSv1; id=20240101T000000'
+expect 'record -j valid: exact JSON, exit 0' 0 \
+    '{"valid":true,"id":"20240101T000000","error":null}' empty
+
+run $N record -j 'v=spf1 -all' 'v=STSv1; id=abc123' 'site-verification=x'
+expect 'record -j STS among SPF and others: valid, exit 0 (R1.2.5)' 0 \
+    '{"valid":true,"id":"abc123","error":null}' empty
+
+run $N record -j 'v=spf1 -all' 'v=STSv1 ;id=1'
+expect "record -j 'v=STSv1 ;' beside SPF is valid (D1)" 0 \
+    '{"valid":true,"id":"1","error":null}' empty
+
+run $N record -j 'v=spf1 -all'
+expect 'record -j no STS record: exit 1, error without prefix' 1 \
+    '{"valid":false,"id":null,"error":"no TXT record begins with \"v=STSv1;\""}' \
+    empty
+
+run $N record -j 'v=STSv1; id=1' 'v=STSv1; id=1'
+expect 'record -j two STS records: exit 1 (D2)' 1 \
+    '{"valid":false,"id":null,"error":"more than one TXT record begins with \"v=STSv1;\" (records 1 and 2)"}' \
+    empty
+
+run $N record -j 'v=spf1 -all' 'v=STSv1; id=a-b'
+expect "record -j bad id in RR 2: error prefixed 'record 2: ' (D4)" 1 \
+    '{"valid":false,"id":null,"error":"record 2: id must be 1 to 32 letters or digits at offset 12: \"a-b\""}' \
+    empty
+
+run $N record -j 'v=STSv1; ID=abc'
+expect 'record -j ID= is not id=: exit 1 (D4)' 1 \
+    '{"valid":false,"id":null,"error":"record 1: no id field (\"id=\" is required and case-sensitive)"}' \
+    empty
+
+run $N record -j 'v=STSv1; id=1 '
+expect 'record -j trailing WSP: exit 1 (R1.2.12, D3)' 1 \
+    "{\"valid\":false,\"id\":null,\"error\":\"record 1: whitespace without ';' at end of record\"}" \
+    empty
+
+run $N record -j "$(printf 'v=STSv1; id=caf\303\251')"
+expect 'record -j UTF-8 id: bytes quoted as \xNN in the error (D7, P12)' 1 \
+    '{"valid":false,"id":null,"error":"record 1: id must be 1 to 32 letters or digits at offset 12: \"caf\\xc3\\xa9\""}' \
+    empty
+
+run $N record 'v=spf1 -all' 'v=STSv1; id=abc'
+expect 'record text valid: discarded RR line, then valid: id=' 0 \
+    'record 1: ignored, does not begin with "v=STSv1;"
+valid: id=abc' empty
+
+run $N record 'v=STSv1;'
+expect 'record text invalid: invalid: record 1: reason' 1 \
+    'invalid: record 1: no id field ("id=" is required and case-sensitive)' \
+    empty
+
+run $N record -j
+expect 'record -j without a string: usage, exit 2' 2 '' usage
+
+run $N record
+expect 'record without a string: usage, exit 2' 2 '' usage
+
+run $N record -x 'v=STSv1; id=1'
+expect 'record bad option: usage, exit 2' 2 '' usage
+
+# --- policy -------------------------------------------------------------
+
+run $N policy -j "$good"
+expect 'policy -j FILE valid: exact JSON, exit 0' 0 "$good_json" empty
+
+run "$good" policy -j
+expect 'policy -j from stdin: exact JSON, exit 0' 0 "$good_json" empty
+
+run "$good" policy -j -
+expect "policy -j - reads stdin: exact JSON, exit 0" 0 "$good_json" empty
+
+run $N policy -j "$crlf"
+expect 'policy -j CRLF file is valid (R1.4.1)' 0 \
+    '{"valid":true,"version":"STSv1","mode":"testing","max_age":604800,"mx":["mx.example.org"],"error":null}' \
+    empty
+
+run $N policy -j "$none"
+expect 'policy -j mode none without mx: "mx":[] (A4)' 0 \
+    '{"valid":true,"version":"STSv1","mode":"none","max_age":86400,"mx":[],"error":null}' \
+    empty
+
+run "$badage" policy -j
+expect "policy -j invalid: nulls, [], error 'line 3: ...', exit 1" 1 \
+    '{"valid":false,"version":null,"mode":null,"max_age":null,"mx":[],"error":"line 3: max_age must be 1 to 10 digits: \"1.5\""}' \
+    empty
+
+run "$nomx" policy -j
+expect 'policy -j whole-body error has no line prefix (P12)' 1 \
+    '{"valid":false,"version":null,"mode":null,"max_age":null,"mx":[],"error":"no mx field (required unless mode is none)"}' \
+    empty
+
+run "$empty" policy -j
+expect 'policy -j empty input: exit 1 (P1)' 1 \
+    '{"valid":false,"version":null,"mode":null,"max_age":null,"mx":[],"error":"empty policy"}' \
+    empty
+
+run "$quote" policy -j
+expect 'policy -j error with quote and backslash is escaped JSON' 1 \
+    '{"valid":false,"version":null,"mode":null,"max_age":null,"mx":[],"error":"line 2: mode must be enforce, testing or none (lower case): \"en\\\"f\\\\orce\""}' \
+    empty
+
+run "$warns" policy -j
+expect 'policy -j warnings on stderr, stdout one JSON line (A1, A2)' 0 \
+    '{"valid":true,"version":"STSv1","mode":"testing","max_age":31557600,"mx":["mail.example.com"],"error":null}' \
+    '=<stdin>:3: warning: max_age above 31557600 capped to 31557600: "99999999"
+<stdin>:4: warning: unknown field ignored: "foo"
+<stdin>:5: warning: duplicate field ignored, the first one counts: "mode"'
+
+run "$warns" policy
+expect 'policy text: warnings on stdout as NAME:LINE:, stderr empty' 0 \
+    '<stdin>:3: warning: max_age above 31557600 capped to 31557600: "99999999"
+<stdin>:4: warning: unknown field ignored: "foo"
+<stdin>:5: warning: duplicate field ignored, the first one counts: "mode"
+<stdin>: valid
+version: STSv1
+mode: testing
+max_age: 31557600
+mx: mail.example.com' empty
+
+run $N policy "$good"
+expect 'policy text FILE valid: NAME: valid and the fields' 0 \
+    "$good: valid
+version: STSv1
+mode: enforce
+max_age: 86400
+mx: mail.example.com
+mx: *.example.net" empty
+
+run "$badage" policy
+expect "policy text invalid: '<stdin>:3: msg' then '<stdin>: invalid'" 1 \
+    '<stdin>:3: max_age must be 1 to 10 digits: "1.5"
+<stdin>: invalid' empty
+
+run $N policy "$badmode"
+expect 'policy text invalid FILE: NAME:2: and NAME: invalid (P4)' 1 \
+    "$badmode:2: mode must be enforce, testing or none (lower case): \"Enforce\"
+$badmode: invalid" empty
+
+run "$nomx" policy -
+expect 'policy text whole-body error: <stdin>: msg (P12)' 1 \
+    '<stdin>: no mx field (required unless mode is none)
+<stdin>: invalid' empty
+
+run $N policy -j "$big"
+expect 'policy -j 65536-byte file is valid (P1)' 0 \
+    '{"valid":true,"version":"STSv1","mode":"enforce","max_age":86400,"mx":["mail.example.com"],"error":null}' \
+    any
+
+run "$big1" policy -j
+expect 'policy -j 65537-byte input is invalid (P1)' 1 \
+    '{"valid":false,"version":null,"mode":null,"max_age":null,"mx":[],"error":"policy is larger than 65536 bytes"}' \
+    empty
+
+run $N policy -j "$tmp/does-not-exist"
+expect 'policy -j missing file: exit 2, nothing on stdout' 2 '' nonempty
+
+run $N policy "$tmp"
+expect 'policy on a directory: exit 2, nothing on stdout' 2 '' nonempty
+
+run $N policy -j "$good" "$good"
+expect 'policy with two files: usage, exit 2' 2 '' usage
+
+run $N policy -x "$good"
+expect 'policy bad option: usage, exit 2' 2 '' usage
+
+# --- match --------------------------------------------------------------
+
+run $N match '*.example.com' mail.example.com
+expect 'match *.example.com mail.example.com: match, exit 0 (4.1)' 0 \
+    'match' empty
+
+run $N match '*.example.com' example.com
+expect 'match *.example.com example.com: no match, exit 1 (4.1)' 1 \
+    'no match' empty
+
+run $N match '*.example.com' foo.bar.example.com
+expect 'match *.example.com foo.bar.example.com: no match (4.1)' 1 \
+    'no match' empty
+
+run $N match mail.example.com MAIL.Example.COM.
+expect 'match is case-insensitive, one trailing host dot ignored (M1)' 0 \
+    'match' empty
+
+run $N match mail.example.com mx.example.com
+expect 'match exact pattern, other host: no match, exit 1' 1 \
+    'no match' empty
+
+run $N match '*.*.example.com' a.b.example.com
+expect 'match invalid pattern *.*.example.com: exit 2 (M3)' 2 '' nonempty
+
+run $N match example.com. example.com.
+expect 'match pattern with trailing dot: exit 2 (M3, P10)' 2 '' nonempty
+
+run $N match '' example.com
+expect 'match empty pattern: exit 2 (M3)' 2 '' nonempty
+
+run $N match '*.example.com' mail..example.com
+expect 'match invalid host: exit 2 (M3)' 2 '' nonempty
+
+run $N match example.com example.com..
+expect 'match host with two trailing dots: exit 2 (M1, M3)' 2 '' nonempty
+
+run $N match example.com
+expect 'match with one argument: usage, exit 2' 2 '' usage
+
+run $N match a.example b.example c.example
+expect 'match with three arguments: usage, exit 2' 2 '' usage
+
+# --- the command --------------------------------------------------------
+
+run $N
+expect 'no arguments: usage on stderr, exit 2' 2 '' usage
+
+run $N frobnicate
+expect 'unknown command: usage on stderr, exit 2' 2 '' usage
+
+run $N -j policy
+expect 'option before the command: usage, exit 2' 2 '' usage
+
+[ "$failed" -eq 0 ]
