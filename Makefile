@@ -16,17 +16,27 @@ PKGS=		libtls libevent libunbound
 PKG_CFLAGS!=	${PKG_CONFIG} --cflags ${PKGS} 2>/dev/null || true
 PKG_LIBS!=	${PKG_CONFIG} --libs ${PKGS} 2>/dev/null || \
 		echo "-ltls -levent -lunbound"
-ALL_CFLAGS=	${CFLAGS} ${WARNINGS} ${PKG_CFLAGS} ${CPPFLAGS} -Ilib
+STATEDIR?=	/var/lib/filter-mtasts
+ALL_CFLAGS=	${CFLAGS} ${WARNINGS} ${PKG_CFLAGS} ${CPPFLAGS} -Ilib \
+		-DSTATEDIR=\"${STATEDIR}\"
 
 LIB=		lib/libmtasts.a
 LIB_OBJS=	lib/sts_error.o lib/sts_match.o lib/sts_policy.o \
-		lib/sts_record.o
+		lib/sts_record.o lib/dns_wire.o lib/dns.o lib/dane.o \
+		lib/http_parse.o lib/fetch.o lib/cache.o lib/resolve.o \
+		lib/verdict.o
+PARSER_SRCS=	lib/sts_error.c lib/sts_match.c lib/sts_policy.c \
+		lib/sts_record.c
 PROG_OBJS=	filter-mtasts/main.o filter-mtasts/cmd_match.o \
 		filter-mtasts/cmd_policy.o filter-mtasts/cmd_record.o \
-		filter-mtasts/json.o
-REGRESS_PROGS=	regress/test_record regress/test_policy regress/test_match
+		filter-mtasts/json.o filter-mtasts/cmd_query.o
+REGRESS_PROGS=	regress/test_record regress/test_policy regress/test_match \
+		regress/test_http regress/test_dns_wire regress/test_dane \
+		regress/test_cache
 REGRESS_OBJS=	regress/test_record.o regress/test_policy.o \
-		regress/test_match.o regress/regress.o
+		regress/test_match.o regress/test_http.o \
+		regress/test_dns_wire.o regress/test_dane.o \
+		regress/test_cache.o regress/regress.o
 FUZZ_PROGS=	regress/fuzz/fuzz_record regress/fuzz/fuzz_policy \
 		regress/fuzz/fuzz_match
 FUZZ_CC?=	clang
@@ -49,22 +59,38 @@ ${LIB}: ${LIB_OBJS}
 	${AR} rcs $@ ${LIB_OBJS}
 
 ${LIB_OBJS}: lib/mtasts.h
+lib/resolve.o lib/verdict.o: lib/pass.h
 ${PROG_OBJS}: lib/mtasts.h filter-mtasts/extern.h
 ${REGRESS_OBJS}: lib/mtasts.h regress/regress.h
+filter-mtasts/cmd_query.o: Makefile
 
 regress/test_record: regress/test_record.o regress/regress.o ${LIB}
 	${CC} ${CFLAGS} ${LDFLAGS} -o $@ regress/test_record.o \
-	    regress/regress.o ${LIB}
+	    regress/regress.o ${LIB} ${PKG_LIBS}
 regress/test_policy: regress/test_policy.o regress/regress.o ${LIB}
 	${CC} ${CFLAGS} ${LDFLAGS} -o $@ regress/test_policy.o \
-	    regress/regress.o ${LIB}
+	    regress/regress.o ${LIB} ${PKG_LIBS}
 regress/test_match: regress/test_match.o regress/regress.o ${LIB}
 	${CC} ${CFLAGS} ${LDFLAGS} -o $@ regress/test_match.o \
-	    regress/regress.o ${LIB}
+	    regress/regress.o ${LIB} ${PKG_LIBS}
+regress/test_http: regress/test_http.o regress/regress.o ${LIB}
+	${CC} ${CFLAGS} ${LDFLAGS} -o $@ regress/test_http.o \
+	    regress/regress.o ${LIB} ${PKG_LIBS}
+regress/test_dns_wire: regress/test_dns_wire.o regress/regress.o ${LIB}
+	${CC} ${CFLAGS} ${LDFLAGS} -o $@ regress/test_dns_wire.o \
+	    regress/regress.o ${LIB} ${PKG_LIBS}
+regress/test_dane: regress/test_dane.o regress/regress.o ${LIB}
+	${CC} ${CFLAGS} ${LDFLAGS} -o $@ regress/test_dane.o \
+	    regress/regress.o ${LIB} ${PKG_LIBS}
+regress/test_cache: regress/test_cache.o regress/regress.o ${LIB}
+	${CC} ${CFLAGS} ${LDFLAGS} -o $@ regress/test_cache.o \
+	    regress/regress.o ${LIB} ${PKG_LIBS}
 
 # The suite against the build in this tree.
-regress: all ${REGRESS_PROGS}
+regress: all regress-progs
 	sh regress/run.sh
+
+regress-progs: ${REGRESS_PROGS}
 
 # Everything CI runs: gcc and clang -Werror builds, the suite plain and
 # under ASan+UBSan, BSD make, mandoc -Tlint, install, a fuzz smoke run.
@@ -74,15 +100,15 @@ test:
 fuzz: ${FUZZ_PROGS}
 	sh regress/fuzz/run.sh ${FUZZ_SECONDS}
 
-regress/fuzz/fuzz_record: regress/fuzz/fuzz_record.c ${LIB_OBJS:.o=.c}
+regress/fuzz/fuzz_record: regress/fuzz/fuzz_record.c ${PARSER_SRCS}
 	${FUZZ_CC} ${FUZZ_FLAGS} -Ilib -o $@ regress/fuzz/fuzz_record.c \
-	    ${LIB_OBJS:.o=.c}
-regress/fuzz/fuzz_policy: regress/fuzz/fuzz_policy.c ${LIB_OBJS:.o=.c}
+	    ${PARSER_SRCS}
+regress/fuzz/fuzz_policy: regress/fuzz/fuzz_policy.c ${PARSER_SRCS}
 	${FUZZ_CC} ${FUZZ_FLAGS} -Ilib -o $@ regress/fuzz/fuzz_policy.c \
-	    ${LIB_OBJS:.o=.c}
-regress/fuzz/fuzz_match: regress/fuzz/fuzz_match.c ${LIB_OBJS:.o=.c}
+	    ${PARSER_SRCS}
+regress/fuzz/fuzz_match: regress/fuzz/fuzz_match.c ${PARSER_SRCS}
 	${FUZZ_CC} ${FUZZ_FLAGS} -Ilib -o $@ regress/fuzz/fuzz_match.c \
-	    ${LIB_OBJS:.o=.c}
+	    ${PARSER_SRCS}
 
 demo: all
 	sh regress/demo.sh
@@ -99,4 +125,4 @@ clean:
 	rm -f ${LIB} ${LIB_OBJS} ${PROG_OBJS} filter-mtasts/${PROG}
 	rm -f ${REGRESS_OBJS} ${REGRESS_PROGS} ${FUZZ_PROGS}
 
-.PHONY: all regress test fuzz demo lint install clean
+.PHONY: all regress regress-progs test fuzz demo lint install clean

@@ -7,7 +7,9 @@ set -e
 
 build="make gcc libc6-dev pkg-config libevent-dev libunbound-dev
     libtls-dev libopensmtpd-dev"
-tests="$build clang libclang-rt-14-dev mandoc bmake"
+tests="$build clang libclang-rt-14-dev mandoc bmake
+    nsd ldnsutils unbound nginx-light bind9-dnsutils openssl curl iproute2
+    python3 util-linux"
 
 case $1 in
 demo)	pkgs=$build ;;
@@ -27,9 +29,18 @@ if [ -n "$missing" ]; then
 		exit 1
 	fi
 	echo "debian12.sh: installing:$missing"
+	# The test network runs its own nsd, unbound and nginx: keep the
+	# packages from starting system services on the host.
+	norc=
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+		chmod 755 /usr/sbin/policy-rc.d
+		norc=1
+	fi
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	    --no-install-recommends $missing >/dev/null
+	[ -n "$norc" ] && rm -f /usr/sbin/policy-rc.d
 fi
 cd "$(dirname "$0")"
 exec make "$1"

@@ -34,10 +34,11 @@
 /* main.c */
 __dead void	 usage_cmd(const char *);
 
-/* cmd_record.c, cmd_policy.c, cmd_match.c */
+/* cmd_record.c, cmd_policy.c, cmd_match.c, cmd_query.c */
 int		 cmd_record(int, char **);
 int		 cmd_policy(int, char **);
 int		 cmd_match(int, char **);
+int		 cmd_query(int, char **);
 
 /* json.c */
 void		 json_string(FILE *, const char *);

@@ -31,6 +31,9 @@ static const struct cmd {
 } cmds[] = {
 	{ "match",	cmd_match,	"pattern host",		"stdio" },
 	{ "policy",	cmd_policy,	"[-j] [file]",		"stdio rpath" },
+	{ "query",	cmd_query,
+	    "[-j] [-a anchor] [-c cafile] [-r resolver] [-s statedir] "
+	    "domain ...",				"stdio rpath wpath cpath inet" },
 	{ "record",	cmd_record,	"[-j] string ...",	"stdio" },
 };
 

@@ -108,4 +108,206 @@ void		 sts_seterr(struct sts_error *, size_t, const char *, ...)
 		    __attribute__((__format__(__printf__, 3, 4)));
 size_t		 sts_quote(char *, size_t, const char *, size_t);
 
+/*
+ * dns_wire.c: the answer section of a DNS response (RFC 1035 4.1).
+ */
+#define DNS_T_A			1
+#define DNS_T_CNAME		5
+#define DNS_T_MX		15
+#define DNS_T_TXT		16
+#define DNS_T_AAAA		28
+#define DNS_T_TLSA		52
+#define DNS_C_IN		1
+#define DNS_R_NOERROR		0
+#define DNS_R_SERVFAIL		2
+#define DNS_R_NXDOMAIN		3
+#define DNS_WIRE_NAME_MAX	1100	/* 255 octets, each maybe \DDD */
+
+struct dns_rec {
+	uint16_t	 type;
+	uint32_t	 ttl;
+	uint16_t	 pref;		/* MX preference */
+	char		*name;		/* MX exchange, presentation form */
+	uint8_t		*data;		/* TXT joined; A, AAAA, TLSA rdata */
+	size_t		 len;
+};
+
+struct dns_msg {
+	int		 rcode;
+	struct dns_rec	*rr;		/* records of the queried type */
+	size_t		 nrr;
+};
+
+int		 dns_wire_parse(const uint8_t *, size_t, uint16_t,
+		    struct dns_msg *, char *, size_t);
+void		 dns_msg_free(struct dns_msg *);
+
+/*
+ * dns.c: asynchronous lookups with libunbound on a libevent loop,
+ * validating DNSSEC in-process.  Identical lookups in flight are
+ * shared.  The callback always runs from the event loop, never from
+ * inside dns_lookup().
+ */
+enum dns_status {
+	DNS_ANSWER,		/* records of the type exist */
+	DNS_NODATA,		/* the name exists, the type does not */
+	DNS_NXDOMAIN,		/* the name does not exist */
+	DNS_FAIL		/* SERVFAIL, timeout, malformed: no answer */
+};
+
+enum dns_sec {
+	DNS_INSECURE,
+	DNS_SECURE,
+	DNS_BOGUS
+};
+
+struct dns_result {
+	enum dns_status	 status;
+	enum dns_sec	 sec;
+	struct dns_msg	 msg;
+	char		 why[STS_ERR_MAX];	/* for DNS_FAIL and bogus */
+};
+
+struct event_base;
+struct dns;
+struct dns_waiter;
+typedef void	(*dns_cb)(void *, const struct dns_result *);
+
+struct dns	*dns_new(struct event_base *, const char *, const char *,
+		    char *, size_t);
+void		 dns_free(struct dns *);
+struct dns_waiter *dns_lookup(struct dns *, const char *, uint16_t, dns_cb,
+		    void *);
+void		 dns_cancel(struct dns_waiter *);
+const char	*dns_sec_name(enum dns_sec);
+const char	*dns_status_name(enum dns_status);
+const char	*dns_type_name(uint16_t);
+const char	*dns_default_anchor(void);
+
+/*
+ * dane.c: which TLSA records are usable for SMTP (RFC 7672 3.1,
+ * RFC 6698 4.1, RFC 7671 9).
+ */
+int		 dane_tlsa_usable(const uint8_t *, size_t);
+size_t		 dane_count_usable(const struct dns_msg *);
+
+/*
+ * http_parse.c: the response to the policy GET (RFC 8461 3.3).
+ * http_parse() is called again with more bytes until it returns
+ * HTTP_DONE (body set, 200 text/plain, at most STS_POLICY_MAX bytes)
+ * or HTTP_ERROR (err set).  eof says the peer closed.
+ */
+#define HTTP_MORE		0
+#define HTTP_DONE		1
+#define HTTP_ERROR		-1
+#define HTTP_HEADER_MAX		16384
+#define HTTP_RAW_MAX		(4 * STS_POLICY_MAX)
+
+struct http_response {
+	int		 status;
+	char		*body;		/* NUL-terminated, owned */
+	size_t		 len;
+};
+
+int		 http_parse(const char *, size_t, int, struct http_response *,
+		    char *, size_t);
+void		 http_response_free(struct http_response *);
+
+/*
+ * fetch.c: HTTPS GET of the policy with libtls, non-blocking on the
+ * loop: SNI and PKIX to the policy host, TLS >= 1.2, a time limit and
+ * a bound on fetches running at once (more wait in line).
+ */
+struct fetcher;
+struct fetch;
+struct sockaddr_storage;
+
+struct fetch_result {
+	int		 ok;
+	char		*body;		/* valid while the callback runs */
+	size_t		 len;
+	char		 err[STS_ERR_MAX];
+};
+
+typedef void	(*fetch_cb)(void *, const struct fetch_result *);
+
+struct fetcher	*fetcher_new(struct event_base *, const char *, int, int,
+		    char *, size_t);
+void		 fetcher_free(struct fetcher *);
+struct fetch	*fetch_start(struct fetcher *, const char *,
+		    const struct sockaddr_storage *, size_t, fetch_cb, void *);
+void		 fetch_cancel(struct fetch *);
+
+/*
+ * cache.c: policies on disk, one file per policy domain, replaced by
+ * rename(2) so a crash leaves the old or the new entry.
+ */
+struct cache_entry {
+	char		 domain[DNS_NAME_MAX + 1];
+	char		 id[STS_ID_MAX + 1];	/* empty: no policy */
+	int64_t		 fetched;
+	int64_t		 expires;		/* fetched + max_age */
+	char		 failed_id[STS_ID_MAX + 1];
+	int64_t		 failed_at;		/* last failed fetch */
+	int64_t		 negative_until;	/* no policy until then */
+	char		*body;
+	size_t		 len;
+	struct sts_policy pol;
+};
+
+struct cache;
+
+struct cache	*cache_open(const char *, size_t, char *, size_t);
+void		 cache_close(struct cache *);
+int		 cache_load(struct cache *, const char *, struct cache_entry *);
+int		 cache_store(struct cache *, const struct cache_entry *);
+void		 cache_entry_free(struct cache_entry *);
+
+/*
+ * resolve.c: the one pass for a recipient domain, and its verdict.
+ */
+enum verdict_kind {
+	VERDICT_DANE,
+	VERDICT_STS_ENFORCE,
+	VERDICT_STS_TESTING,
+	VERDICT_NONE,
+	VERDICT_DEFER
+};
+
+#define VERDICT_REASON_MAX	512
+
+struct verdict {
+	char		 domain[DNS_NAME_MAX + 1];
+	enum verdict_kind kind;
+	char		**mx;		/* allowed MX hosts, MX order */
+	size_t		 nmx;
+	char		 reason[VERDICT_REASON_MAX];
+	char		**notes;	/* how it was reached, for humans */
+	size_t		 nnotes;
+};
+
+struct resolver_conf {
+	const char	*forwarder;	/* NULL: /etc/resolv.conf */
+	const char	*anchor;	/* trust anchor file */
+	const char	*cafile;	/* CA bundle for the policy fetch */
+	const char	*statedir;	/* NULL: no cache on disk */
+	int		 fetch_timeout;	/* seconds */
+	int		 pass_timeout;	/* seconds */
+	int		 max_fetches;	/* at once */
+	size_t		 cache_max;	/* entries */
+};
+
+struct resolver;
+struct pass_waiter;
+typedef void	(*verdict_cb)(void *, const struct verdict *);
+
+struct resolver	*resolver_new(struct event_base *, const struct resolver_conf *,
+		    char *, size_t);
+void		 resolver_free(struct resolver *);
+struct pass_waiter *resolver_query(struct resolver *, const char *, verdict_cb,
+		    void *);
+void		 resolver_cancel(struct pass_waiter *);
+const char	*verdict_name(enum verdict_kind);
+int		 domain_normalize(const char *, char *, size_t);
+
 #endif /* MTASTS_H */

@@ -26,6 +26,10 @@ export FILTER_MTASTS="$top/filter-mtasts/filter-mtasts"
 run test_record "$top/regress/test_record"
 run test_policy "$top/regress/test_policy"
 run test_match "$top/regress/test_match"
+run test_http "$top/regress/test_http"
+run test_dns_wire "$top/regress/test_dns_wire"
+run test_dane "$top/regress/test_dane"
+run test_cache "$top/regress/test_cache"
 run cli.sh sh "$top/regress/cli.sh"
 
 pass=$(grep -c '^ok - ' "$log")

@@ -1,0 +1,131 @@
+/*
+ * Copyright (c) 2026 The filter-mtasts authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+
+#ifndef PASS_H
+#define PASS_H
+
+/*
+ * The state of one pass over a recipient domain, shared by resolve.c,
+ * which gathers it, and verdict.c, which decides from it.
+ */
+
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <event.h>
+
+#define WHY_MAX		512	/* composed from STS_ERR_MAX pieces */
+
+enum host_state {
+	H_PENDING,
+	H_NO_DANE,		/* insecure, or TLSA proven absent */
+	H_DANE_USABLE,		/* secure TLSA, usable records */
+	H_DANE_UNUSABLE,	/* secure TLSA, none usable: TLS required */
+	H_NO_ADDRESS,		/* no A or AAAA */
+	H_FAILED		/* a lookup failed: do not use */
+};
+
+struct host {
+	struct pass		*p;
+	char			 name[DNS_WIRE_NAME_MAX];
+	uint16_t		 pref;
+	int			 valid;		/* a usable host name */
+	enum host_state		 state;
+	int			 tlsa_failed;
+	struct dns_waiter	*wa, *waaaa, *wtlsa;
+	int			 a_done, aaaa_done;
+	enum dns_status		 a_st, aaaa_st;
+	enum dns_sec		 a_sec, aaaa_sec;
+	size_t			 nusable, ntlsa;
+	char			 why[WHY_MAX];
+};
+
+enum fetch_outcome {
+	FETCH_NOT_TRIED,
+	FETCH_RUNNING,
+	FETCH_OK,
+	FETCH_FAILED,
+	FETCH_RATE_LIMITED
+};
+
+struct pass_waiter {
+	TAILQ_ENTRY(pass_waiter) entry;
+	struct pass		*p;
+	verdict_cb		 cb;
+	void			*arg;
+};
+
+struct pass {
+	TAILQ_ENTRY(pass)	 entry;
+	TAILQ_HEAD(, pass_waiter) waiters;
+	struct resolver		*r;
+	char			 domain[DNS_NAME_MAX + 1];
+	int			 literal;	/* an address literal */
+	int			 pending;	/* lookups and fetches */
+	int			 finished;
+	struct event		 deadline, kick;
+	int64_t			 now;
+
+	/* MX */
+	struct dns_waiter	*wmx;
+	int			 mx_done;
+	enum dns_status		 mx_st;
+	enum dns_sec		 mx_sec;
+	char			 mx_why[WHY_MAX];
+	int			 null_mx;
+	struct host		*hosts;
+	size_t			 nhosts;
+
+	/* MTA-STS */
+	struct dns_waiter	*wtxt;
+	int			 txt_asked, txt_done;
+	enum dns_status		 txt_st;
+	enum dns_sec		 txt_sec;
+	char			 txt_why[WHY_MAX];
+	int			 txt_valid;
+	struct sts_record	 rec;
+	struct cache_entry	 cached;
+	int			 have_cached;	/* a valid, unexpired policy */
+	struct cache_entry	 fresh;
+	int			 have_fresh;
+	enum fetch_outcome	 fetch;
+	char			 fetch_why[WHY_MAX];
+	struct dns_waiter	*wpa, *wpaaaa;
+	int			 pa_pending;
+	struct sockaddr_storage	 paddrs[8];
+	size_t			 npaddrs;
+	struct fetch		*fh;
+
+	struct verdict		 v;
+};
+
+struct resolver {
+	struct event_base	*base;
+	struct resolver_conf	 conf;
+	struct dns		*dns;
+	struct fetcher		*fetcher;
+	struct cache		*cache;
+	TAILQ_HEAD(, pass)	 passes;
+};
+
+/* verdict.c */
+void	 pass_decide(struct pass *);
+void	 pass_note(struct pass *, const char *, ...)
+	    __attribute__((__format__(__printf__, 2, 3)));
+void	 verdict_free(struct verdict *);
+
+#endif /* PASS_H */

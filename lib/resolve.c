@@ -1,0 +1,730 @@
+/*
+ * Copyright (c) 2026 The filter-mtasts authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <netinet/in.h>
+
+#include <event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mtasts.h"
+#include "pass.h"
+
+/*
+ * One pass over a recipient domain (RFC 8461 5.1, RFC 7672 2.2):
+ * the MX and _mta-sts TXT lookups start together; the MX answer leads
+ * to A/AAAA and TLSA lookups per host when it is signed, the TXT answer
+ * to a policy fetch when the cached policy will not do.  Everything
+ * runs on one loop; the verdict is decided when nothing is left in
+ * flight, or at the deadline with whatever did not answer counted as
+ * failed.  A second query for a domain in flight joins the first.
+ */
+
+#define FETCH_RETRY		300	/* RFC 8461 3.3: five minutes per id */
+#define NEGATIVE_TTL		600	/* no policy: ask DNS again after */
+#define REFRESH_MAX		86400	/* RFC 8461 3.3: about once a day */
+#define MAX_HOSTS		32
+
+static void	pass_check(struct pass *);
+static void	start_fetch(struct pass *);
+
+int
+domain_normalize(const char *in, char *out, size_t outsz)
+{
+	size_t	 len = strlen(in), i;
+
+	if (len >= 2 && in[0] == '[' && in[len - 1] == ']') {
+		if (len >= outsz)
+			return -1;
+		memcpy(out, in, len + 1);
+		return 1;
+	}
+	if (len > 0 && in[len - 1] == '.')
+		len--;
+	if (len >= outsz || !dns_hostname_valid(in, len))
+		return -1;
+	for (i = 0; i < len; i++)
+		out[i] = (in[i] >= 'A' && in[i] <= 'Z') ? in[i] + 32 : in[i];
+	out[len] = '\0';
+	return 0;
+}
+
+static void
+lookup(struct pass *p, struct dns_waiter **w, const char *name,
+    uint16_t type, dns_cb cb, void *arg)
+{
+	*w = dns_lookup(p->r->dns, name, type, cb, arg);
+	if (*w != NULL)
+		p->pending++;
+	else
+		pass_note(p, "%s %s: cannot start the lookup", name,
+		    dns_type_name(type));
+}
+
+static void
+host_decide_addr(struct host *h);
+
+static void
+on_tlsa(void *arg, const struct dns_result *res)
+{
+	struct host	*h = arg;
+	struct pass	*p = h->p;
+
+	h->wtlsa = NULL;
+	p->pending--;
+	if (res->status == DNS_FAIL) {
+		h->state = H_FAILED;
+		h->tlsa_failed = 1;
+		(void)snprintf(h->why, sizeof(h->why), "TLSA lookup failed: "
+		    "%s", res->why);
+	} else if (res->status == DNS_ANSWER && res->sec == DNS_SECURE) {
+		h->ntlsa = res->msg.nrr;
+		h->nusable = dane_count_usable(&res->msg);
+		h->state = h->nusable ? H_DANE_USABLE : H_DANE_UNUSABLE;
+	} else {
+		h->state = H_NO_DANE;
+		(void)snprintf(h->why, sizeof(h->why), "TLSA %s, %s",
+		    dns_status_name(res->status), dns_sec_name(res->sec));
+	}
+	pass_check(p);
+}
+
+/* RFC 7672 2.2.2: addresses first, TLSA only behind signed ones. */
+static void
+host_decide_addr(struct host *h)
+{
+	struct pass	*p = h->p;
+	char		 qname[sizeof(h->name) + 16];
+
+	if (!h->a_done || !h->aaaa_done)
+		return;
+	if (h->a_st == DNS_FAIL || h->aaaa_st == DNS_FAIL) {
+		h->state = H_FAILED;
+		return;
+	}
+	if (h->a_st != DNS_ANSWER && h->aaaa_st != DNS_ANSWER) {
+		h->state = H_NO_ADDRESS;
+		(void)snprintf(h->why, sizeof(h->why), "no A or AAAA record");
+		return;
+	}
+	if ((h->a_st == DNS_ANSWER && h->a_sec != DNS_SECURE) ||
+	    (h->aaaa_st == DNS_ANSWER && h->aaaa_sec != DNS_SECURE)) {
+		h->state = H_NO_DANE;
+		(void)snprintf(h->why, sizeof(h->why), "addresses insecure, "
+		    "no TLSA lookup");
+		return;
+	}
+	(void)snprintf(qname, sizeof(qname), "_25._tcp.%s", h->name);
+	lookup(p, &h->wtlsa, qname, DNS_T_TLSA, on_tlsa, h);
+	if (h->wtlsa == NULL)
+		h->state = H_FAILED;
+}
+
+static void
+on_addr(struct host *h, const struct dns_result *res, int *done,
+    enum dns_status *st, enum dns_sec *sec)
+{
+	*done = 1;
+	*st = res->status;
+	*sec = res->sec;
+	h->p->pending--;
+	if (res->status == DNS_FAIL)
+		(void)snprintf(h->why, sizeof(h->why), "address lookup "
+		    "failed: %s", res->why);
+	host_decide_addr(h);
+	pass_check(h->p);
+}
+
+static void
+on_a(void *arg, const struct dns_result *res)
+{
+	struct host	*h = arg;
+
+	h->wa = NULL;
+	on_addr(h, res, &h->a_done, &h->a_st, &h->a_sec);
+}
+
+static void
+on_aaaa(void *arg, const struct dns_result *res)
+{
+	struct host	*h = arg;
+
+	h->waaaa = NULL;
+	on_addr(h, res, &h->aaaa_done, &h->aaaa_st, &h->aaaa_sec);
+}
+
+static int
+host_add(struct pass *p, const char *name, uint16_t pref)
+{
+	struct host	*h;
+	size_t		 i;
+
+	if (p->nhosts == MAX_HOSTS)
+		return 0;
+	/* Stable insertion by preference: equal ones keep DNS order. */
+	for (i = p->nhosts; i > 0 && p->hosts[i - 1].pref > pref; i--)
+		p->hosts[i] = p->hosts[i - 1];
+	h = &p->hosts[i];
+	memset(h, 0, sizeof(*h));
+	h->p = p;
+	h->pref = pref;
+	(void)snprintf(h->name, sizeof(h->name), "%s", name);
+	h->valid = domain_normalize(name, h->name, sizeof(h->name)) == 0;
+	if (!h->valid)
+		(void)snprintf(h->name, sizeof(h->name), "%s", name);
+	p->nhosts++;
+	return 1;
+}
+
+static void
+mx_hosts(struct pass *p, const struct dns_result *res)
+{
+	size_t	 i;
+
+	if (res->status == DNS_NODATA) {
+		host_add(p, p->domain, 0);
+		pass_note(p, "MX %s: none, %s: the domain itself is the "
+		    "implicit MX", p->domain, dns_sec_name(res->sec));
+		return;
+	}
+	for (i = 0; i < res->msg.nrr; i++)
+		host_add(p, res->msg.rr[i].name, res->msg.rr[i].pref);
+	if (res->msg.nrr == 1 && strcmp(res->msg.rr[0].name, ".") == 0)
+		p->null_mx = 1;
+}
+
+static void
+on_mx(void *arg, const struct dns_result *res)
+{
+	struct pass	*p = arg;
+	size_t		 i;
+
+	p->wmx = NULL;
+	p->pending--;
+	p->mx_done = 1;
+	p->mx_st = res->status;
+	p->mx_sec = res->sec;
+	(void)snprintf(p->mx_why, sizeof(p->mx_why), "%s", res->why);
+	if (res->status == DNS_ANSWER || res->status == DNS_NODATA)
+		mx_hosts(p, res);
+	if (p->mx_sec == DNS_SECURE && !p->null_mx)
+		for (i = 0; i < p->nhosts; i++) {
+			struct host *h = &p->hosts[i];
+
+			if (!h->valid) {
+				h->state = H_FAILED;
+				continue;
+			}
+			lookup(p, &h->wa, h->name, DNS_T_A, on_a, h);
+			lookup(p, &h->waaaa, h->name, DNS_T_AAAA, on_aaaa, h);
+			if (h->wa == NULL || h->waaaa == NULL)
+				h->state = H_FAILED;
+		}
+	pass_check(p);
+}
+
+static void
+remember_failure(struct pass *p)
+{
+	struct cache_entry	*e = &p->cached;
+
+	(void)snprintf(e->domain, sizeof(e->domain), "%s", p->domain);
+	(void)snprintf(e->failed_id, sizeof(e->failed_id), "%s", p->rec.id);
+	e->failed_at = p->now;
+	if (p->r->cache != NULL && cache_store(p->r->cache, e) == -1)
+		pass_note(p, "cache: cannot record the failed fetch");
+}
+
+static void
+fetch_failed(struct pass *p, const char *why)
+{
+	p->fetch = FETCH_FAILED;
+	(void)snprintf(p->fetch_why, sizeof(p->fetch_why), "%s", why);
+	remember_failure(p);
+}
+
+static void
+policy_warning(void *arg, const struct sts_error *e)
+{
+	struct pass	*p = arg;
+
+	pass_note(p, "policy line %zu: warning: %s", e->where, e->msg);
+}
+
+static void
+on_fetch(void *arg, const struct fetch_result *res)
+{
+	struct pass		*p = arg;
+	struct cache_entry	*e = &p->fresh;
+	struct sts_error	 err;
+	char			 why[WHY_MAX];
+
+	p->fh = NULL;
+	p->pending--;
+	if (!res->ok) {
+		fetch_failed(p, res->err);
+		pass_check(p);
+		return;
+	}
+	memset(e, 0, sizeof(*e));
+	if (sts_policy_parse(res->body, res->len, &e->pol, &err,
+	    policy_warning, p) == -1) {
+		if (err.where > 0)
+			(void)snprintf(why, sizeof(why), "invalid policy: "
+			    "line %zu: %s", err.where, err.msg);
+		else
+			(void)snprintf(why, sizeof(why), "invalid policy: %s",
+			    err.msg);
+		fetch_failed(p, why);
+		pass_check(p);
+		return;
+	}
+	(void)snprintf(e->domain, sizeof(e->domain), "%s", p->domain);
+	(void)snprintf(e->id, sizeof(e->id), "%s", p->rec.id);
+	e->fetched = p->now;
+	e->expires = p->now + (int64_t)e->pol.max_age;
+	if ((e->body = malloc(res->len + 1)) != NULL) {
+		memcpy(e->body, res->body, res->len);
+		e->body[res->len] = '\0';
+		e->len = res->len;
+	}
+	p->have_fresh = 1;
+	p->fetch = FETCH_OK;
+	if (p->r->cache != NULL && (e->body == NULL ||
+	    cache_store(p->r->cache, e) == -1))
+		pass_note(p, "cache: cannot store the new policy");
+	pass_check(p);
+}
+
+static void
+add_paddrs(struct pass *p, const struct dns_result *res, uint16_t type)
+{
+	size_t	 i;
+
+	if (res->status != DNS_ANSWER)
+		return;
+	for (i = 0; i < res->msg.nrr && p->npaddrs < 8; i++) {
+		struct sockaddr_storage *ss = &p->paddrs[p->npaddrs];
+
+		memset(ss, 0, sizeof(*ss));
+		if (type == DNS_T_A) {
+			struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+			sin->sin_family = AF_INET;
+			sin->sin_port = htons(443);
+			memcpy(&sin->sin_addr, res->msg.rr[i].data, 4);
+		} else {
+			struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+			sin6->sin6_family = AF_INET6;
+			sin6->sin6_port = htons(443);
+			memcpy(&sin6->sin6_addr, res->msg.rr[i].data, 16);
+		}
+		p->npaddrs++;
+	}
+}
+
+static void
+on_policy_addr(struct pass *p, const struct dns_result *res, uint16_t type)
+{
+	char	 why[STS_ERR_MAX + DNS_NAME_MAX];
+
+	p->pending--;
+	add_paddrs(p, res, type);
+	if (--p->pa_pending > 0) {
+		pass_check(p);
+		return;
+	}
+	if (p->npaddrs == 0) {
+		(void)snprintf(why, sizeof(why), "mta-sts.%s: no address",
+		    p->domain);
+		fetch_failed(p, why);
+	} else {
+		(void)snprintf(why, sizeof(why), "mta-sts.%s", p->domain);
+		p->fh = fetch_start(p->r->fetcher, why, p->paddrs, p->npaddrs,
+		    on_fetch, p);
+		if (p->fh != NULL)
+			p->pending++;
+		else
+			fetch_failed(p, "cannot start the fetch");
+	}
+	pass_check(p);
+}
+
+static void
+on_pa(void *arg, const struct dns_result *res)
+{
+	struct pass	*p = arg;
+
+	p->wpa = NULL;
+	on_policy_addr(p, res, DNS_T_A);
+}
+
+static void
+on_paaaa(void *arg, const struct dns_result *res)
+{
+	struct pass	*p = arg;
+
+	p->wpaaaa = NULL;
+	on_policy_addr(p, res, DNS_T_AAAA);
+}
+
+static void
+start_fetch(struct pass *p)
+{
+	char	 host[DNS_NAME_MAX + 16];
+
+	(void)snprintf(host, sizeof(host), "mta-sts.%s", p->domain);
+	p->fetch = FETCH_RUNNING;
+	p->pa_pending = 2;
+	lookup(p, &p->wpa, host, DNS_T_A, on_pa, p);
+	lookup(p, &p->wpaaaa, host, DNS_T_AAAA, on_paaaa, p);
+	if (p->wpa == NULL || p->wpaaaa == NULL) {
+		dns_cancel(p->wpa);
+		dns_cancel(p->wpaaaa);
+		p->pending -= (p->wpa != NULL) + (p->wpaaaa != NULL);
+		p->wpa = p->wpaaaa = NULL;
+		fetch_failed(p, "cannot look up the policy host");
+	}
+}
+
+/* RFC 8461 3.3: refresh ahead of expiry, spread with some jitter. */
+static int
+near_expiry(const struct cache_entry *e, int64_t now)
+{
+	int64_t	 window = (e->expires - e->fetched) / 4;
+
+	if (window > REFRESH_MAX)
+		window = REFRESH_MAX;
+	if (window > 1)
+		window -= arc4random_uniform((uint32_t)(window / 2));
+	return e->expires - now <= window;
+}
+
+/* RFC 8461 3.1, 3.3, 5.1: fetch only when the cache will not do. */
+static void
+decide_fetch(struct pass *p)
+{
+	if (!p->txt_valid)
+		return;
+	if (p->have_cached && strcmp(p->cached.id, p->rec.id) == 0) {
+		if (!near_expiry(&p->cached, p->now))
+			return;
+		pass_note(p, "cached policy id %s nears expiry: refreshing",
+		    p->cached.id);
+	} else if (strcmp(p->cached.failed_id, p->rec.id) == 0 &&
+	    p->now - p->cached.failed_at < FETCH_RETRY) {
+		p->fetch = FETCH_RATE_LIMITED;
+		(void)snprintf(p->fetch_why, sizeof(p->fetch_why), "a fetch "
+		    "for id %s failed %lld s ago; retried after %d s",
+		    p->rec.id, (long long)(p->now - p->cached.failed_at),
+		    FETCH_RETRY);
+		return;
+	}
+	start_fetch(p);
+}
+
+static void
+remember_no_policy(struct pass *p)
+{
+	struct cache_entry	*e = &p->cached;
+
+	if (p->r->cache == NULL || p->have_cached || p->txt_st == DNS_FAIL)
+		return;
+	(void)snprintf(e->domain, sizeof(e->domain), "%s", p->domain);
+	e->negative_until = p->now + NEGATIVE_TTL;
+	if (cache_store(p->r->cache, e) == -1)
+		pass_note(p, "cache: cannot record that there is no policy");
+}
+
+static void
+on_txt(void *arg, const struct dns_result *res)
+{
+	struct pass	*p = arg;
+	struct sts_txt	 rrs[64];
+	struct sts_error err;
+	size_t		 i, n;
+
+	p->wtxt = NULL;
+	p->pending--;
+	p->txt_done = 1;
+	p->txt_st = res->status;
+	p->txt_sec = res->sec;
+	(void)snprintf(p->txt_why, sizeof(p->txt_why), "%s", res->why);
+	if (res->status == DNS_ANSWER) {
+		n = res->msg.nrr < 64 ? res->msg.nrr : 64;
+		for (i = 0; i < n; i++) {
+			rrs[i].data = (const char *)res->msg.rr[i].data;
+			rrs[i].len = res->msg.rr[i].len;
+		}
+		p->txt_valid = sts_record_select(rrs, n, &p->rec, &err) == 0;
+		if (!p->txt_valid)
+			(void)snprintf(p->txt_why, sizeof(p->txt_why), "%s",
+			    err.msg);
+	}
+	if (p->txt_valid)
+		decide_fetch(p);
+	else
+		remember_no_policy(p);
+	pass_check(p);
+}
+
+static void
+pass_cancel_all(struct pass *p)
+{
+	size_t	 i;
+
+	dns_cancel(p->wmx);
+	dns_cancel(p->wtxt);
+	dns_cancel(p->wpa);
+	dns_cancel(p->wpaaaa);
+	p->wmx = p->wtxt = p->wpa = p->wpaaaa = NULL;
+	fetch_cancel(p->fh);
+	p->fh = NULL;
+	for (i = 0; i < p->nhosts; i++) {
+		struct host *h = &p->hosts[i];
+
+		dns_cancel(h->wa);
+		dns_cancel(h->waaaa);
+		dns_cancel(h->wtlsa);
+		h->wa = h->waaaa = h->wtlsa = NULL;
+	}
+	p->pending = 0;
+}
+
+/* At the deadline, whatever has not answered has failed. */
+static void
+pass_expire(struct pass *p)
+{
+	size_t	 i;
+
+	if (p->wmx != NULL) {
+		p->mx_done = 1;
+		p->mx_st = DNS_FAIL;
+		(void)snprintf(p->mx_why, sizeof(p->mx_why), "timed out");
+	}
+	if (p->wtxt != NULL) {
+		p->txt_done = 1;
+		p->txt_st = DNS_FAIL;
+		(void)snprintf(p->txt_why, sizeof(p->txt_why), "timed out");
+	}
+	if (p->fetch == FETCH_RUNNING)
+		fetch_failed(p, "timed out");
+	for (i = 0; i < p->nhosts; i++) {
+		struct host *h = &p->hosts[i];
+
+		if (h->wa != NULL || h->waaaa != NULL || h->wtlsa != NULL) {
+			h->state = H_FAILED;
+			h->tlsa_failed = h->wtlsa != NULL;
+			(void)snprintf(h->why, sizeof(h->why), "timed out");
+		}
+	}
+}
+
+static void
+pass_free(struct pass *p)
+{
+	struct pass_waiter	*w;
+
+	while ((w = TAILQ_FIRST(&p->waiters)) != NULL) {
+		TAILQ_REMOVE(&p->waiters, w, entry);
+		free(w);
+	}
+	pass_cancel_all(p);
+	evtimer_del(&p->deadline);
+	evtimer_del(&p->kick);
+	cache_entry_free(&p->cached);
+	cache_entry_free(&p->fresh);
+	verdict_free(&p->v);
+	free(p->hosts);
+	free(p);
+}
+
+/* Each waiter is taken off before its callback, which may cancel others. */
+static void
+pass_finish(struct pass *p)
+{
+	struct pass_waiter	*w;
+
+	if (p->finished)
+		return;
+	p->finished = 1;
+	pass_expire(p);
+	pass_cancel_all(p);
+	pass_decide(p);
+	TAILQ_REMOVE(&p->r->passes, p, entry);
+	while ((w = TAILQ_FIRST(&p->waiters)) != NULL) {
+		TAILQ_REMOVE(&p->waiters, w, entry);
+		w->cb(w->arg, &p->v);
+		free(w);
+	}
+	pass_free(p);
+}
+
+static void
+pass_check(struct pass *p)
+{
+	if (p->pending == 0 && !p->finished)
+		pass_finish(p);
+}
+
+static void
+on_deadline(int fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	pass_finish(arg);
+}
+
+static void
+pass_begin(int fd, short ev, void *arg)
+{
+	struct pass	*p = arg;
+	char		 txt[DNS_NAME_MAX + 16];
+
+	(void)fd;
+	(void)ev;
+	if (p->literal) {
+		pass_finish(p);
+		return;
+	}
+	if (cache_load(p->r->cache, p->domain, &p->cached) == 0)
+		p->have_cached = p->cached.id[0] != '\0' &&
+		    p->cached.expires > p->now;
+	lookup(p, &p->wmx, p->domain, DNS_T_MX, on_mx, p);
+	if (!p->have_cached && p->cached.negative_until > p->now) {
+		pass_note(p, "no policy as of %lld s ago (negative cache)",
+		    (long long)(p->now - (p->cached.negative_until -
+		    NEGATIVE_TTL)));
+	} else {
+		(void)snprintf(txt, sizeof(txt), "_mta-sts.%s", p->domain);
+		p->txt_asked = 1;
+		lookup(p, &p->wtxt, txt, DNS_T_TXT, on_txt, p);
+	}
+	pass_check(p);
+}
+
+static struct pass *
+pass_new(struct resolver *r, const char *domain, int literal)
+{
+	struct pass	*p;
+	struct timeval	 tv = { r->conf.pass_timeout, 0 }, now = { 0, 0 };
+
+	if ((p = calloc(1, sizeof(*p))) == NULL ||
+	    (p->hosts = calloc(MAX_HOSTS, sizeof(*p->hosts))) == NULL) {
+		free(p);
+		return NULL;
+	}
+	p->r = r;
+	p->literal = literal;
+	p->now = time(NULL);
+	(void)snprintf(p->domain, sizeof(p->domain), "%s", domain);
+	TAILQ_INIT(&p->waiters);
+	TAILQ_INSERT_TAIL(&r->passes, p, entry);
+	evtimer_set(&p->deadline, on_deadline, p);
+	event_base_set(r->base, &p->deadline);
+	evtimer_add(&p->deadline, &tv);
+	/* Started from the loop, so no verdict comes before we return. */
+	evtimer_set(&p->kick, pass_begin, p);
+	event_base_set(r->base, &p->kick);
+	evtimer_add(&p->kick, &now);
+	return p;
+}
+
+struct pass_waiter *
+resolver_query(struct resolver *r, const char *domain, verdict_cb cb,
+    void *arg)
+{
+	struct pass_waiter	*w;
+	struct pass		*p;
+	char			 norm[DNS_NAME_MAX + 1];
+	int			 literal;
+
+	if ((literal = domain_normalize(domain, norm, sizeof(norm))) == -1)
+		return NULL;
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return NULL;
+	TAILQ_FOREACH(p, &r->passes, entry)
+		if (strcmp(p->domain, norm) == 0 && !p->finished)
+			break;
+	if (p == NULL && (p = pass_new(r, norm, literal)) == NULL) {
+		free(w);
+		return NULL;
+	}
+	w->p = p;
+	w->cb = cb;
+	w->arg = arg;
+	TAILQ_INSERT_TAIL(&p->waiters, w, entry);
+	return w;
+}
+
+/* The pass goes on for the others, or to fill the cache. */
+void
+resolver_cancel(struct pass_waiter *w)
+{
+	if (w == NULL)
+		return;
+	TAILQ_REMOVE(&w->p->waiters, w, entry);
+	free(w);
+}
+
+struct resolver *
+resolver_new(struct event_base *base, const struct resolver_conf *conf,
+    char *err, size_t errsz)
+{
+	struct resolver	*r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		(void)snprintf(err, errsz, "out of memory");
+		return NULL;
+	}
+	r->base = base;
+	r->conf = *conf;
+	TAILQ_INIT(&r->passes);
+	if ((r->dns = dns_new(base, conf->forwarder, conf->anchor, err,
+	    errsz)) == NULL ||
+	    (r->fetcher = fetcher_new(base, conf->cafile, conf->fetch_timeout,
+	    conf->max_fetches, err, errsz)) == NULL ||
+	    (conf->statedir != NULL && (r->cache = cache_open(conf->statedir,
+	    conf->cache_max, err, errsz)) == NULL)) {
+		resolver_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+void
+resolver_free(struct resolver *r)
+{
+	struct pass	*p;
+
+	if (r == NULL)
+		return;
+	while ((p = TAILQ_FIRST(&r->passes)) != NULL) {
+		TAILQ_REMOVE(&r->passes, p, entry);
+		pass_free(p);
+	}
+	fetcher_free(r->fetcher);
+	dns_free(r->dns);
+	cache_close(r->cache);
+	free(r);
+}

@@ -1,0 +1,338 @@
+/*
+ * Copyright (c) 2026 The filter-mtasts authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mtasts.h"
+#include "pass.h"
+
+/*
+ * From what a pass gathered to one verdict.  DANE is looked at first
+ * and wins whenever it applies (RFC 8461 2); then MTA-STS.  Each step
+ * leaves a note, so a human can see how the verdict was reached.
+ */
+
+#define NOTE_MAX	512
+
+void
+pass_note(struct pass *p, const char *fmt, ...)
+{
+	struct verdict	*v = &p->v;
+	char		 buf[NOTE_MAX], **n, *s;
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if ((s = strdup(buf)) == NULL)
+		return;
+	if ((n = reallocarray(v->notes, v->nnotes + 1, sizeof(*n))) == NULL) {
+		free(s);
+		return;
+	}
+	n[v->nnotes++] = s;
+	v->notes = n;
+}
+
+static void
+verdict_set(struct pass *p, enum verdict_kind kind, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	p->v.kind = kind;
+	va_start(ap, fmt);
+	(void)vsnprintf(p->v.reason, sizeof(p->v.reason), fmt, ap);
+	va_end(ap);
+}
+
+static void
+verdict_add_mx(struct pass *p, const char *name)
+{
+	struct verdict	*v = &p->v;
+	char		**n, *s;
+
+	if ((s = strdup(name)) == NULL)
+		return;
+	if ((n = reallocarray(v->mx, v->nmx + 1, sizeof(*n))) == NULL) {
+		free(s);
+		return;
+	}
+	n[v->nmx++] = s;
+	v->mx = n;
+}
+
+void
+verdict_free(struct verdict *v)
+{
+	size_t	 i;
+
+	for (i = 0; i < v->nmx; i++)
+		free(v->mx[i]);
+	for (i = 0; i < v->nnotes; i++)
+		free(v->notes[i]);
+	free(v->mx);
+	free(v->notes);
+	v->mx = v->notes = NULL;
+	v->nmx = v->nnotes = 0;
+}
+
+const char *
+verdict_name(enum verdict_kind kind)
+{
+	switch (kind) {
+	case VERDICT_DANE:
+		return "dane";
+	case VERDICT_STS_ENFORCE:
+		return "sts-enforce";
+	case VERDICT_STS_TESTING:
+		return "sts-testing";
+	case VERDICT_DEFER:
+		return "defer";
+	default:
+		return "none";
+	}
+}
+
+static const char *
+host_state_name(enum host_state st)
+{
+	switch (st) {
+	case H_NO_DANE:
+		return "no DANE";
+	case H_DANE_USABLE:
+		return "DANE, usable TLSA";
+	case H_DANE_UNUSABLE:
+		return "DANE, no usable TLSA: TLS required";
+	case H_NO_ADDRESS:
+		return "no address";
+	case H_FAILED:
+		return "lookup failed";
+	default:
+		return "not looked up";
+	}
+}
+
+static void
+note_hosts(struct pass *p)
+{
+	size_t	 i;
+
+	pass_note(p, "MX %s: %zu host%s, %s", p->domain, p->nhosts,
+	    p->nhosts == 1 ? "" : "s", dns_sec_name(p->mx_sec));
+	for (i = 0; i < p->nhosts; i++) {
+		const struct host *h = &p->hosts[i];
+
+		if (p->mx_sec != DNS_SECURE)
+			pass_note(p, "  %u %s%s", h->pref, h->name,
+			    h->valid ? "" : " (not a host name)");
+		else
+			pass_note(p, "  %u %s: %s%s%s", h->pref, h->name,
+			    host_state_name(h->state), h->why[0] ? ": " : "",
+			    h->why);
+	}
+}
+
+/* RFC 7672 2.2: a signed MX set, then TLSA per host behind signed addresses. */
+static int
+decide_dane(struct pass *p)
+{
+	size_t	 i, ndane = 0, nusable = 0, nfailed = 0;
+
+	if (p->mx_sec != DNS_SECURE) {
+		pass_note(p, "DANE: MX answer not signed: no DANE "
+		    "(RFC 7672 2.2.1)");
+		return 0;
+	}
+	for (i = 0; i < p->nhosts; i++) {
+		const struct host *h = &p->hosts[i];
+
+		ndane += h->state == H_DANE_USABLE ||
+		    h->state == H_DANE_UNUSABLE;
+		nusable += h->state == H_DANE_USABLE;
+		nfailed += h->tlsa_failed;
+	}
+	if (ndane == 0 && nfailed == 0) {
+		pass_note(p, "DANE: no MX host has secure TLSA records");
+		return 0;
+	}
+	for (i = 0; i < p->nhosts; i++) {
+		const struct host *h = &p->hosts[i];
+
+		if (h->state == H_DANE_USABLE || h->state == H_DANE_UNUSABLE ||
+		    h->state == H_NO_DANE)
+			verdict_add_mx(p, h->name);
+	}
+	if (p->v.nmx == 0) {
+		verdict_set(p, VERDICT_DEFER, "DANE: no MX host of %s can be "
+		    "used: TLSA or address lookups failed (RFC 7672 2.1.2)",
+		    p->domain);
+		return 1;
+	}
+	verdict_set(p, VERDICT_DANE, "DANE: signed MX; %zu of %zu MX hosts "
+	    "publish TLSA records, %zu usable%s", ndane, p->nhosts, nusable,
+	    nfailed ? "; hosts whose TLSA lookup failed are left out" : "");
+	if (p->txt_valid)
+		pass_note(p, "MTA-STS policy id %s also published: DANE takes "
+		    "precedence (RFC 8461 2)", p->rec.id);
+	return 1;
+}
+
+static void
+note_txt(struct pass *p)
+{
+	if (!p->txt_asked)
+		return;
+	if (p->txt_st == DNS_ANSWER && p->txt_valid)
+		pass_note(p, "TXT _mta-sts.%s: %s, id %s", p->domain,
+		    dns_sec_name(p->txt_sec), p->rec.id);
+	else if (p->txt_st == DNS_ANSWER)
+		pass_note(p, "TXT _mta-sts.%s: %s, no valid STS record: %s",
+		    p->domain, dns_sec_name(p->txt_sec), p->txt_why);
+	else
+		pass_note(p, "TXT _mta-sts.%s: %s%s%s", p->domain,
+		    dns_status_name(p->txt_st), p->txt_why[0] ? ": " : "",
+		    p->txt_why);
+}
+
+/* No policy to apply: why, and whether that defers or lets mail go. */
+static void
+decide_no_policy(struct pass *p)
+{
+	if (!p->txt_asked)
+		verdict_set(p, VERDICT_NONE, "no MTA-STS policy (negative "
+		    "cache)");
+	else if (p->txt_st == DNS_FAIL)
+		verdict_set(p, VERDICT_DEFER, "_mta-sts.%s TXT lookup failed "
+		    "(%s) and no policy is cached", p->domain, p->txt_why);
+	else if (p->txt_st != DNS_ANSWER)
+		verdict_set(p, VERDICT_NONE, "no _mta-sts TXT record: no "
+		    "MTA-STS policy");
+	else if (!p->txt_valid)
+		verdict_set(p, VERDICT_NONE, "no MTA-STS policy: %s (RFC 8461 "
+		    "3.1)", p->txt_why);
+	else
+		verdict_set(p, VERDICT_NONE, "policy fetch failed: %s; no "
+		    "cached policy, so MTA-STS does not apply (RFC 8461 3.3)",
+		    p->fetch_why);
+}
+
+static void
+decide_enforce(struct pass *p, const struct cache_entry *e, const char *src)
+{
+	const struct sts_policy *pol = &e->pol;
+	size_t		 i, j, off;
+	char		 pats[256] = "";
+	int		 n;
+
+	for (i = 0; i < p->nhosts; i++) {
+		const struct host *h = &p->hosts[i];
+
+		for (j = 0; j < pol->nmx; j++)
+			if (h->valid && sts_mx_match(pol->mx[j], h->name))
+				break;
+		if (j < pol->nmx)
+			verdict_add_mx(p, h->name);
+		else
+			pass_note(p, "%s: not allowed: matches no mx pattern "
+			    "of the policy", h->name);
+	}
+	if (p->v.nmx > 0) {
+		verdict_set(p, VERDICT_STS_ENFORCE, "MTA-STS policy id %s "
+		    "(enforce, %s) allows %zu of %zu MX hosts", e->id, src,
+		    p->v.nmx, p->nhosts);
+		return;
+	}
+	for (j = 0, off = 0; j < pol->nmx && off < sizeof(pats); j++) {
+		if ((n = snprintf(pats + off, sizeof(pats) - off, "%s%s",
+		    j ? ", " : "", pol->mx[j])) < 0)
+			break;
+		off += n;
+	}
+	verdict_set(p, VERDICT_DEFER, "MTA-STS policy id %s (enforce, %s): "
+	    "no MX host matches mx %s (RFC 8461 4.1)", e->id, src, pats);
+}
+
+static void
+decide_sts(struct pass *p)
+{
+	const struct cache_entry *e;
+	const char	*src;
+
+	note_txt(p);
+	if (p->have_fresh) {
+		e = &p->fresh;
+		src = "fetched now";
+	} else if (p->have_cached) {
+		e = &p->cached;
+		src = p->fetch == FETCH_FAILED ? "cached policy applied as "
+		    "the fetch failed" : "cached policy";
+	} else {
+		decide_no_policy(p);
+		return;
+	}
+	if (p->fetch == FETCH_FAILED || p->fetch == FETCH_RATE_LIMITED)
+		pass_note(p, "policy fetch: %s", p->fetch_why);
+	pass_note(p, "policy id %s, %s: mode %s, max_age %llu, %zu mx "
+	    "pattern%s", e->id, src, sts_mode_name(e->pol.mode),
+	    (unsigned long long)e->pol.max_age, e->pol.nmx,
+	    e->pol.nmx == 1 ? "" : "s");
+	switch (e->pol.mode) {
+	case STS_MODE_ENFORCE:
+		decide_enforce(p, e, src);
+		break;
+	case STS_MODE_TESTING:
+		verdict_set(p, VERDICT_STS_TESTING, "MTA-STS policy id %s "
+		    "(testing, %s): deliver, report failures", e->id, src);
+		break;
+	default:
+		verdict_set(p, VERDICT_NONE, "MTA-STS policy id %s is mode "
+		    "none (%s)", e->id, src);
+		break;
+	}
+}
+
+void
+pass_decide(struct pass *p)
+{
+	(void)snprintf(p->v.domain, sizeof(p->v.domain), "%s", p->domain);
+	if (p->literal) {
+		verdict_set(p, VERDICT_NONE, "address literal: MTA-STS and "
+		    "DANE do not apply (RFC 8461 3.4, RFC 7672 2.2)");
+		return;
+	}
+	if (!p->mx_done || p->mx_st == DNS_FAIL) {
+		verdict_set(p, VERDICT_DEFER, "MX lookup for %s failed: %s "
+		    "(RFC 7672 2.1.2)", p->domain, p->mx_why);
+		return;
+	}
+	if (p->mx_st == DNS_NXDOMAIN) {
+		verdict_set(p, VERDICT_NONE, "%s does not exist (NXDOMAIN)",
+		    p->domain);
+		return;
+	}
+	if (p->null_mx) {
+		verdict_set(p, VERDICT_NONE, "null MX: %s accepts no mail "
+		    "(RFC 7505)", p->domain);
+		return;
+	}
+	note_hosts(p);
+	if (!decide_dane(p))
+		decide_sts(p);
+}
