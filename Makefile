@@ -13,11 +13,16 @@ PKG_CONFIG?=	pkg-config
 WARNINGS=	-Wall -Wextra -Werror -Wshadow -Wpointer-arith \
 		-Wmissing-prototypes -Wstrict-prototypes
 PKGS=		libtls libevent libunbound
+# pledge(2) where the system has it, otherwise privsep and chroot alone.
+SANDBOX!=	[ "$$(uname)" = OpenBSD ] && echo sandbox-pledge.o || \
+		echo sandbox-null.o
 PKG_CFLAGS!=	${PKG_CONFIG} --cflags ${PKGS} 2>/dev/null || true
 PKG_LIBS!=	${PKG_CONFIG} --libs ${PKGS} 2>/dev/null || \
 		echo "-ltls -levent -lunbound"
+LDADD=		-lopensmtpd
 STATEDIR?=	/var/lib/filter-mtasts
 ALL_CFLAGS=	${CFLAGS} ${WARNINGS} ${PKG_CFLAGS} ${CPPFLAGS} -Ilib \
+		-D_GNU_SOURCE \
 		-DSTATEDIR=\"${STATEDIR}\"
 
 LIB=		lib/libmtasts.a
@@ -29,7 +34,12 @@ PARSER_SRCS=	lib/sts_error.c lib/sts_match.c lib/sts_policy.c \
 		lib/sts_record.c
 PROG_OBJS=	filter-mtasts/main.o filter-mtasts/cmd_match.o \
 		filter-mtasts/cmd_policy.o filter-mtasts/cmd_record.o \
-		filter-mtasts/json.o filter-mtasts/cmd_query.o
+		filter-mtasts/json.o filter-mtasts/cmd_query.o \
+		filter-mtasts/options.o filter-mtasts/log.o \
+		filter-mtasts/ipc.o filter-mtasts/vwire.o \
+		filter-mtasts/netproc.o filter-mtasts/vcache.o \
+		filter-mtasts/tablesrv.o filter-mtasts/filter.o \
+		filter-mtasts/table.o filter-mtasts/${SANDBOX}
 REGRESS_PROGS=	regress/test_record regress/test_policy regress/test_match \
 		regress/test_http regress/test_dns_wire regress/test_dane \
 		regress/test_cache
@@ -52,7 +62,8 @@ MANS=		man/filter-mtasts.8
 all: filter-mtasts/${PROG}
 
 filter-mtasts/${PROG}: ${PROG_OBJS} ${LIB}
-	${CC} ${CFLAGS} ${LDFLAGS} -o $@ ${PROG_OBJS} ${LIB} ${PKG_LIBS}
+	${CC} ${CFLAGS} ${LDFLAGS} -o $@ ${PROG_OBJS} ${LIB} ${LDADD} \
+	    ${PKG_LIBS}
 
 ${LIB}: ${LIB_OBJS}
 	rm -f $@
@@ -62,7 +73,7 @@ ${LIB_OBJS}: lib/mtasts.h
 lib/resolve.o lib/verdict.o: lib/pass.h
 ${PROG_OBJS}: lib/mtasts.h filter-mtasts/extern.h
 ${REGRESS_OBJS}: lib/mtasts.h regress/regress.h
-filter-mtasts/cmd_query.o: Makefile
+filter-mtasts/options.o filter-mtasts/filter.o filter-mtasts/table.o: Makefile
 
 regress/test_record: regress/test_record.o regress/regress.o ${LIB}
 	${CC} ${CFLAGS} ${LDFLAGS} -o $@ regress/test_record.o \
@@ -113,6 +124,15 @@ regress/fuzz/fuzz_match: regress/fuzz/fuzz_match.c ${PARSER_SRCS}
 demo: all
 	sh regress/demo.sh
 
+# Speed and memory, never part of the test run.
+bench: all bench/bench_cache
+	bench/bench_cache 10000
+	sh bench/query.sh 20
+
+bench/bench_cache: bench/bench_cache.c ${LIB}
+	${CC} ${ALL_CFLAGS} ${LDFLAGS} -o $@ bench/bench_cache.c ${LIB} \
+	    ${PKG_LIBS}
+
 lint:
 	mandoc -Tlint -Wstyle ${MANS}
 
@@ -123,6 +143,7 @@ install: all
 
 clean:
 	rm -f ${LIB} ${LIB_OBJS} ${PROG_OBJS} filter-mtasts/${PROG}
-	rm -f ${REGRESS_OBJS} ${REGRESS_PROGS} ${FUZZ_PROGS}
+	rm -f filter-mtasts/sandbox-*.o
+	rm -f ${REGRESS_OBJS} ${REGRESS_PROGS} ${FUZZ_PROGS} bench/bench_cache
 
-.PHONY: all regress regress-progs test fuzz demo lint install clean
+.PHONY: all bench regress regress-progs test fuzz demo lint install clean

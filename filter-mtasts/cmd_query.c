@@ -26,10 +26,6 @@
 #include "extern.h"
 #include "mtasts.h"
 
-#ifndef STATEDIR
-#define STATEDIR	"/var/lib/filter-mtasts"
-#endif
-
 struct query {
 	struct event_base	*base;
 	int			 json;
@@ -112,34 +108,16 @@ cmd_query(int argc, char *argv[])
 	char			 norm[DNS_NAME_MAX + 1], qd[STS_ERR_MAX];
 	int			 ch, i, sgiven = 0;
 
-	memset(&conf, 0, sizeof(conf));
+	resolver_defaults(&conf);
 	memset(&q, 0, sizeof(q));
-	conf.statedir = STATEDIR;
-	conf.fetch_timeout = 10;
-	conf.pass_timeout = 15;
-	conf.max_fetches = 8;
-	conf.cache_max = 10000;
 	while ((ch = getopt(argc, argv, "+a:c:jr:s:")) != -1) {
-		switch (ch) {
-		case 'a':
-			conf.anchor = optarg;
-			break;
-		case 'c':
-			conf.cafile = optarg;
-			break;
-		case 'j':
-			q.json = 1;
-			break;
-		case 'r':
-			conf.forwarder = optarg;
-			break;
-		case 's':
-			conf.statedir = optarg;
-			sgiven = 1;
-			break;
-		default:
-			usage_cmd("query");
+		if (resolver_option(ch, optarg, &conf)) {
+			sgiven |= ch == 's';
+			continue;
 		}
+		if (ch != 'j')
+			usage_cmd("query");
+		q.json = 1;
 	}
 	argc -= optind;
 	argv += optind;

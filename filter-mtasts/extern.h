@@ -31,6 +31,20 @@
 #define EXIT_NO		1	/* invalid, does not match */
 #define EXIT_USAGE	2	/* bad invocation or unreadable input */
 
+#include <stdint.h>
+#include <sys/types.h>
+
+struct event_base;
+struct evbuffer;
+struct resolver_conf;
+struct verdict;
+struct vcache;
+struct vwaiter;
+struct ipc;
+struct tablesrv;
+
+#define PRIVSEP_USER	"_mtasts"
+
 /* main.c */
 __dead void	 usage_cmd(const char *);
 
@@ -39,6 +53,65 @@ int		 cmd_record(int, char **);
 int		 cmd_policy(int, char **);
 int		 cmd_match(int, char **);
 int		 cmd_query(int, char **);
+int		 cmd_filter(int, char **);
+int		 cmd_table(int, char **);
+
+/* options.c */
+void		 resolver_defaults(struct resolver_conf *);
+int		 resolver_option(int, char *, struct resolver_conf *);
+
+/* log.c */
+void		 log_info(const char *, ...)
+		    __attribute__((__format__(__printf__, 1, 2)));
+void		 log_warnx(const char *, ...)
+		    __attribute__((__format__(__printf__, 1, 2)));
+__dead void	 fatal(const char *, ...)
+		    __attribute__((__format__(__printf__, 1, 2)));
+__dead void	 fatalx(const char *, ...)
+		    __attribute__((__format__(__printf__, 1, 2)));
+
+/* ipc.c: framed messages between the processes */
+#define IPC_MAX		65536
+#define IPC_QUERY	1	/* front -> network: domain */
+#define IPC_VERDICT	2	/* network -> front: verdict */
+typedef void	(*ipc_msg_cb)(void *, uint32_t, uint32_t, const uint8_t *,
+		    size_t);
+typedef void	(*ipc_eof_cb)(void *);
+struct ipc	*ipc_new(struct event_base *, int, ipc_msg_cb, ipc_eof_cb,
+		    void *);
+int		 ipc_send(struct ipc *, uint32_t, uint32_t, const void *,
+		    size_t);
+void		 ipc_free(struct ipc *);
+
+/* vwire.c */
+int		 vwire_pack(const struct verdict *, struct evbuffer *);
+int		 vwire_unpack(const uint8_t *, size_t, struct verdict *);
+void		 vwire_clear(struct verdict *);
+
+/* netproc.c */
+int		 netproc_start(const struct resolver_conf *, const char *,
+		    pid_t *);
+void		 privdrop(const char *, const char *);
+
+/* sandbox-*.c, chosen by the build */
+void		 sandbox_network(void);
+void		 sandbox_front(void);
+
+/* vcache.c: the front's memory of verdicts */
+#define VC_ERROR	-1
+#define VC_HIT		0
+#define VC_WAIT		1
+typedef void	(*vcache_cb)(void *, const struct verdict *);
+struct vcache	*vcache_new(struct event_base *, int, size_t);
+int		 vcache_lookup(struct vcache *, const char *, vcache_cb, void *,
+		    const struct verdict **, struct vwaiter **);
+const struct verdict *vcache_peek(struct vcache *, const char *);
+const char	*vcache_next_mx(struct vcache *, const char *);
+void		 vcache_cancel(struct vwaiter *);
+
+/* tablesrv.c */
+int		 tablesrv_listen(const char *);
+struct tablesrv	*tablesrv_start(struct event_base *, int, struct vcache *);
 
 /* json.c */
 void		 json_string(FILE *, const char *);

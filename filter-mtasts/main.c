@@ -29,12 +29,17 @@ static const struct cmd {
 	const char	*args;
 	const char	*promises;	/* pledge(2), OpenBSD only */
 } cmds[] = {
+	{ "filter",	cmd_filter,
+	    "[-a anchor] [-c cafile] [-r resolver] [-s statedir] "
+	    "[-S socket] [-t seconds] [-u user] [-x domain]",
+	    "stdio rpath wpath cpath inet unix proc id getpw" },
 	{ "match",	cmd_match,	"pattern host",		"stdio" },
 	{ "policy",	cmd_policy,	"[-j] [file]",		"stdio rpath" },
 	{ "query",	cmd_query,
 	    "[-j] [-a anchor] [-c cafile] [-r resolver] [-s statedir] "
 	    "domain ...",				"stdio rpath wpath cpath inet" },
 	{ "record",	cmd_record,	"[-j] string ...",	"stdio" },
+	{ "table",	cmd_table,	"[name] [socket]",	"stdio unix" },
 };
 
 #define NCMDS	(sizeof(cmds) / sizeof(cmds[0]))

@@ -265,8 +265,12 @@ write_all(int fd, const char *s, size_t len)
 	return 0;
 }
 
-/* The oldest entry goes when the directory is full. */
-static void
+/*
+ * The oldest entry goes when the directory is full.  The entries are
+ * counted again on the way, as other processes may share the
+ * directory.  Returns 0 when one was removed.
+ */
+static int
 cache_evict(struct cache *c)
 {
 	struct dirent	*de;
@@ -274,18 +278,20 @@ cache_evict(struct cache *c)
 	char		 oldest[NAME_MAX + 1] = "";
 	time_t		 when = 0;
 	DIR		*d;
+	size_t		 n = 0;
 	int		 fd;
 
 	if ((fd = dup(c->dirfd)) == -1 || (d = fdopendir(fd)) == NULL) {
 		if (fd != -1)
 			close(fd);
-		return;
+		return -1;
 	}
 	rewinddir(d);
 	while ((de = readdir(d)) != NULL) {
 		if (!is_entry_name(de->d_name) ||
 		    fstatat(c->dirfd, de->d_name, &st, 0) == -1)
 			continue;
+		n++;
 		if (oldest[0] == '\0' || st.st_mtime < when) {
 			when = st.st_mtime;
 			(void)snprintf(oldest, sizeof(oldest), "%s",
@@ -293,8 +299,11 @@ cache_evict(struct cache *c)
 		}
 	}
 	closedir(d);
-	if (oldest[0] != '\0' && unlinkat(c->dirfd, oldest, 0) == 0)
-		c->count--;
+	c->count = n;
+	if (n < c->max || unlinkat(c->dirfd, oldest, 0) == -1)
+		return -1;
+	c->count--;
+	return 0;
 }
 
 static int
@@ -326,8 +335,10 @@ cache_store(struct cache *c, const struct cache_entry *e)
 	if (c == NULL || !is_entry_name(e->domain))
 		return -1;
 	fresh = fstatat(c->dirfd, e->domain, &st, 0) == -1;
-	if (fresh && c->max > 0 && c->count >= c->max)
-		cache_evict(c);
+	/* Down to one below the bound, which may have been lowered. */
+	while (fresh && c->max > 0 && c->count >= c->max &&
+	    cache_evict(c) == 0)
+		;
 	(void)snprintf(tmp, sizeof(tmp), TMP_PREFIX "%s.%ld", e->domain,
 	    (long)getpid());
 	fd = openat(c->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,

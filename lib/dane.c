@@ -33,6 +33,28 @@
 #define TLSA_SHA512	2
 #define DER_SEQUENCE	0x30
 
+/*
+ * A certificate or SPKI is one DER SEQUENCE: its header must say how
+ * long it is, and that must be exactly the data (X.690 8.1.3).
+ */
+static int
+der_sequence(const uint8_t *d, size_t len)
+{
+	size_t	 hl, n = 0, i;
+
+	if (len < 2 || d[0] != DER_SEQUENCE)
+		return 0;
+	if (d[1] < 0x80)
+		return 2 + (size_t)d[1] == len;
+	/* Long form: 1 or 2 length octets, rdata being under 64k. */
+	hl = 2 + (d[1] & 0x7f);
+	if (d[1] == 0x80 || hl > 2 + sizeof(uint16_t) || hl > len)
+		return 0;
+	for (i = 2; i < hl; i++)
+		n = n << 8 | d[i];
+	return hl + n == len;
+}
+
 int
 dane_tlsa_usable(const uint8_t *rd, size_t len)
 {
@@ -47,8 +69,7 @@ dane_tlsa_usable(const uint8_t *rd, size_t len)
 	dlen = len - 3;
 	switch (rd[2]) {
 	case TLSA_FULL:
-		/* A certificate or SPKI is a DER SEQUENCE. */
-		return rd[3] == DER_SEQUENCE;
+		return der_sequence(rd + 3, dlen);
 	case TLSA_SHA256:
 		return dlen == 32;
 	case TLSA_SHA512:

@@ -18,6 +18,7 @@
 #include <sys/queue.h>
 #include <sys/time.h>
 
+#include <errno.h>
 #include <event.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,6 +85,44 @@ ub_fail(const char *what, int r, char *err, size_t errsz)
 	return -1;
 }
 
+/*
+ * libunbound reads a trust anchor file only at its first lookup, by
+ * then maybe chrooted away from it: read the DS or DNSKEY lines now.
+ */
+static int
+load_anchor(struct ub_ctx *ctx, const char *path, char *err, size_t errsz)
+{
+	FILE	*fp;
+	char	*line = NULL;
+	size_t	 sz = 0;
+	ssize_t	 len;
+	int	 r, n = 0;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		(void)snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while ((len = getline(&line, &sz, fp)) != -1) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[strspn(line, " \t")] == '\0' || line[0] == ';' ||
+		    line[0] == '#')
+			continue;
+		if ((r = ub_ctx_add_ta(ctx, line)) != 0) {
+			free(line);
+			fclose(fp);
+			return ub_fail(path, r, err, errsz);
+		}
+		n++;
+	}
+	free(line);
+	fclose(fp);
+	if (n == 0) {
+		(void)snprintf(err, errsz, "%s: no trust anchor in it", path);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 dns_configure(struct ub_ctx *ctx, const char *fwd, const char *anchor,
     char *err, size_t errsz)
@@ -95,8 +134,8 @@ dns_configure(struct ub_ctx *ctx, const char *fwd, const char *anchor,
 		    "name one with -a");
 		return -1;
 	}
-	if ((r = ub_ctx_add_ta_file(ctx, anchor)) != 0)
-		return ub_fail(anchor, r, err, errsz);
+	if (load_anchor(ctx, anchor, err, errsz) == -1)
+		return -1;
 	if (fwd != NULL)
 		r = ub_ctx_set_fwd(ctx, fwd);
 	else

@@ -102,9 +102,10 @@ parse_status(const char *l, size_t len, char *err, size_t errsz)
 {
 	int	 status;
 
-	if (len < 12 || strncmp(l, "HTTP/1.", 7) != 0 || l[8] != ' ' ||
-	    l[9] < '1' || l[9] > '5' || l[10] < '0' || l[10] > '9' ||
-	    l[11] < '0' || l[11] > '9' || (len > 12 && l[12] != ' '))
+	if (len < 12 || strncmp(l, "HTTP/1.", 7) != 0 || l[7] < '0' ||
+	    l[7] > '9' || l[8] != ' ' || l[9] < '1' || l[9] > '5' ||
+	    l[10] < '0' || l[10] > '9' || l[11] < '0' || l[11] > '9' ||
+	    (len > 12 && l[12] != ' '))
 		return herr(err, errsz, "malformed HTTP status line: \"%s\"",
 		    l);
 	status = (l[9] - '0') * 100 + (l[10] - '0') * 10 + (l[11] - '0');
@@ -174,6 +175,10 @@ parse_header(struct hdrs *h, const char *l, size_t len, char *err,
 		return herr(err, errsz, "folded header line", NULL);
 	if ((colon = memchr(l, ':', len)) == NULL || colon == l)
 		return herr(err, errsz, "malformed header line: \"%s\"", l);
+	/* RFC 9112 5.1: no whitespace between field name and colon. */
+	if (is_ows(colon[-1]))
+		return herr(err, errsz, "whitespace before ':' in header "
+		    "line: \"%s\"", l);
 	name.s = l;
 	name.len = colon - l;
 	v = trim(colon + 1, len - name.len - 1);
@@ -221,8 +226,10 @@ hex_size(const char *l, size_t len, int *ok)
 			d = l[i] - 'A' + 10;
 		else
 			return 0;
-		if (n > STS_POLICY_MAX)
+		if (n > STS_POLICY_MAX) {
+			*ok = 1;
 			return n;	/* caller rejects */
+		}
 		n = n * 16 + d;
 	}
 	*ok = i > 0;
@@ -250,9 +257,13 @@ parse_chunked(struct http_response *r, const char *s, size_t len, int eof,
 			return HTTP_ERROR;
 		}
 		if (n == 0) {
-			while ((l = next_line(s, len, &pos, &ll)) != NULL)
-				if (ll == 0)
-					return HTTP_DONE;
+			while ((l = next_line(s, len, &pos, &ll)) != NULL) {
+				if (ll != 0)
+					continue;
+				/* Set the body even when it is empty. */
+				return body_copy(r, s, 0, err, errsz) == 0 ?
+				    HTTP_DONE : HTTP_ERROR;
+			}
 			break;
 		}
 		if (len - pos < n + 1)

@@ -1,0 +1,273 @@
+/*
+ * Copyright (c) 2026 The filter-mtasts authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+
+#include <sys/stat.h>
+#include <sys/time.h>
+
+#include <errno.h>
+#include <event.h>
+#include <opensmtpd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "extern.h"
+#include "mtasts.h"
+
+/*
+ * OpenSMTPD filter mode.  smtpd runs rcpt-to filters before it matches
+ * rules and asks tables, so the RCPT is held here until the verdict
+ * for its domain is in memory: the proc table then answers at once.
+ * A defer verdict, or none in time, is a 451 4.7.5 for that RCPT; the
+ * client retries and the mail is never lost.  smtp-out reports log
+ * the TLS outcome of each delivery.
+ */
+
+#ifndef TABLESOCK
+#define TABLESOCK	"/var/run/filter-mtasts/table.sock"
+#endif
+
+#define HOLD_DEFAULT	25	/* seconds; smtpd gives a session 300 */
+#define SKIP_MAX	64
+
+struct session {
+	struct osmtpd_ctx	*ctx;
+	struct vwaiter		*w;
+	struct event		 hold;
+	char			 domain[DNS_NAME_MAX + 1];
+};
+
+static struct {
+	struct resolver_conf	 conf;
+	const char		*user, *sock;
+	const char		*skip[SKIP_MAX];
+	size_t			 nskip;
+	int			 hold;
+	int			 netfd, sockfd;
+	struct vcache		*vc;
+} f;
+
+static void
+answer(struct session *s, const struct verdict *v)
+{
+	if (v->kind == VERDICT_DEFER) {
+		log_info("rcpt %s: defer: %s", s->domain, v->reason);
+		osmtpd_filter_reject_enh(s->ctx, 451, 4, 7, 5, "%s: %s",
+		    s->domain, v->reason);
+		return;
+	}
+	log_info("rcpt %s: %s: %s", s->domain, verdict_name(v->kind),
+	    v->reason);
+	osmtpd_filter_proceed(s->ctx);
+}
+
+static void
+on_verdict(void *arg, const struct verdict *v)
+{
+	struct session	*s = arg;
+
+	s->w = NULL;
+	evtimer_del(&s->hold);
+	answer(s, v);
+}
+
+static void
+on_hold_expired(int fd, short ev, void *arg)
+{
+	struct session	*s = arg;
+
+	(void)fd;
+	(void)ev;
+	vcache_cancel(s->w);
+	s->w = NULL;
+	log_info("rcpt %s: no verdict within %d s: 451", s->domain, f.hold);
+	osmtpd_filter_reject_enh(s->ctx, 451, 4, 7, 5, "%s: MTA-STS/DANE "
+	    "lookup not finished; try again later", s->domain);
+}
+
+static int
+skipped(const char *domain)
+{
+	size_t	 i;
+
+	for (i = 0; i < f.nskip; i++)
+		if (strcasecmp(f.skip[i], domain) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * No domain (a bare local part), an address literal or a local
+ * domain named with -x: nothing to look up.
+ */
+static void
+filter_rcpt(struct osmtpd_ctx *ctx, const char *rcpt)
+{
+	struct session		*s = ctx->local_session;
+	const struct verdict	*v;
+	const char		*at;
+	struct timeval		 tv = { f.hold, 0 };
+
+	if ((at = strrchr(rcpt, '@')) == NULL ||
+	    domain_normalize(at + 1, s->domain, sizeof(s->domain)) != 0 ||
+	    skipped(s->domain)) {
+		osmtpd_filter_proceed(ctx);
+		return;
+	}
+	switch (vcache_lookup(f.vc, s->domain, on_verdict, s, &v, &s->w)) {
+	case VC_HIT:
+		answer(s, v);
+		break;
+	case VC_WAIT:
+		evtimer_add(&s->hold, &tv);
+		break;
+	default:
+		osmtpd_filter_reject_enh(ctx, 451, 4, 3, 0, "%s: "
+		    "filter-mtasts out of memory", s->domain);
+		break;
+	}
+}
+
+static void *
+session_new(struct osmtpd_ctx *ctx)
+{
+	struct session	*s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		fatal("calloc");
+	s->ctx = ctx;
+	evtimer_set(&s->hold, on_hold_expired, s);
+	return s;
+}
+
+static void
+session_free(struct osmtpd_ctx *ctx, void *arg)
+{
+	struct session	*s = arg;
+
+	(void)ctx;
+	vcache_cancel(s->w);
+	evtimer_del(&s->hold);
+	free(s);
+}
+
+/* smtp-out: the TLS outcome of each relay session, for the logs. */
+static void
+out_tls(struct osmtpd_ctx *ctx, const char *ciphers)
+{
+	log_info("smtp-out %016llx: TLS %s", (unsigned long long)ctx->reqid,
+	    ciphers);
+}
+
+static void
+out_disconnect(struct osmtpd_ctx *ctx)
+{
+	log_info("smtp-out %016llx: closed%s", (unsigned long long)ctx->reqid,
+	    ctx->ciphers ? "" : " without TLS");
+}
+
+/*
+ * libopensmtpd makes its event base inside osmtpd_run(); everything
+ * that needs the base is set up when smtpd says the config is done.
+ */
+static void
+filter_conf(const char *key, const char *value)
+{
+	struct event		 e;
+	struct event_base	*base;
+
+	(void)value;
+	if (key != NULL)
+		return;
+	event_set(&e, -1, 0, NULL, NULL);
+	base = event_get_base(&e);
+	if ((f.vc = vcache_new(base, f.netfd, 50000)) == NULL)
+		fatalx("cannot set up the verdict cache");
+	if (tablesrv_start(base, f.sockfd, f.vc) == NULL)
+		fatalx("cannot serve %s", f.sock);
+}
+
+static void
+filter_options(int argc, char *argv[])
+{
+	int	 ch;
+
+	resolver_defaults(&f.conf);
+	f.user = PRIVSEP_USER;
+	f.sock = TABLESOCK;
+	f.hold = HOLD_DEFAULT;
+	while ((ch = getopt(argc, argv, "+a:c:r:s:S:t:u:x:")) != -1) {
+		if (resolver_option(ch, optarg, &f.conf))
+			continue;
+		switch (ch) {
+		case 'S':
+			f.sock = optarg;
+			break;
+		case 't':
+			if ((f.hold = atoi(optarg)) <= 0 || f.hold > 240)
+				fatalx("-t %s: 1 to 240 seconds", optarg);
+			break;
+		case 'u':
+			f.user = optarg;
+			break;
+		case 'x':
+			if (f.nskip == SKIP_MAX)
+				fatalx("-x: at most %d domains", SKIP_MAX);
+			f.skip[f.nskip++] = optarg;
+			break;
+		default:
+			usage_cmd("filter");
+		}
+	}
+	if (optind != argc)
+		usage_cmd("filter");
+}
+
+/* The directory of the table socket, when root and it is missing. */
+static void
+sock_dir(const char *path)
+{
+	char	 dir[512], *slash;
+
+	(void)snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
+		return;
+	*slash = '\0';
+	if (mkdir(dir, 0755) == -1 && errno != EEXIST)
+		fatal("mkdir %s", dir);
+}
+
+int
+cmd_filter(int argc, char *argv[])
+{
+	pid_t	 pid;
+
+	filter_options(argc, argv);
+	sock_dir(f.sock);
+	f.sockfd = tablesrv_listen(f.sock);
+	f.netfd = netproc_start(&f.conf, f.user, &pid);
+	privdrop(f.user, NULL);
+	sandbox_front();
+	osmtpd_register_conf(filter_conf);
+	osmtpd_register_filter_rcptto(filter_rcpt);
+	osmtpd_register_report_tls(0, out_tls);
+	osmtpd_register_report_disconnect(0, out_disconnect);
+	osmtpd_local_session(session_new, session_free);
+	osmtpd_run();
+	return 0;
+}

@@ -1,0 +1,168 @@
+/*
+ * Copyright (c) 2026 The filter-mtasts authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <err.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "extern.h"
+#include "mtasts.h"
+
+/*
+ * The network process: the only one that talks DNS and HTTPS.  It
+ * loads what it needs from the file system (trust anchor, CA bundle,
+ * resolv.conf, the cache directory), then, when started as root,
+ * chroots into the state directory and becomes an unprivileged user,
+ * so a peer that compromised it can write nowhere but the cache and
+ * reach the MTA only through verdict messages the front checks.
+ */
+
+struct netproc {
+	struct resolver	*r;
+	struct ipc	*ipc;
+};
+
+struct netreq {
+	struct ipc	*ipc;
+	uint32_t	 id;
+};
+
+static void
+send_verdict(struct ipc *ipc, uint32_t id, const struct verdict *v)
+{
+	struct evbuffer	*b;
+
+	if ((b = evbuffer_new()) == NULL)
+		return;
+	if (vwire_pack(v, b) == 0)
+		(void)ipc_send(ipc, IPC_VERDICT, id, evbuffer_pullup(b, -1),
+		    evbuffer_get_length(b));
+	evbuffer_free(b);
+}
+
+static void
+net_verdict(void *arg, const struct verdict *v)
+{
+	struct netreq	*req = arg;
+
+	send_verdict(req->ipc, req->id, v);
+	free(req);
+}
+
+static void
+net_msg(void *arg, uint32_t type, uint32_t id, const uint8_t *p, size_t len)
+{
+	struct netproc	*np = arg;
+	struct netreq	*req;
+	struct verdict	 v;
+
+	(void)len;
+	if (type != IPC_QUERY || (req = calloc(1, sizeof(*req))) == NULL)
+		return;
+	req->ipc = np->ipc;
+	req->id = id;
+	if (resolver_query(np->r, (const char *)p, net_verdict, req) == NULL) {
+		memset(&v, 0, sizeof(v));
+		v.kind = VERDICT_DEFER;
+		(void)snprintf(v.domain, sizeof(v.domain), "invalid");
+		(void)snprintf(v.reason, sizeof(v.reason), "cannot resolve");
+		send_verdict(np->ipc, id, &v);
+		free(req);
+	}
+}
+
+static void
+net_eof(void *arg)
+{
+	(void)arg;
+	_exit(0);	/* the front is gone: so is our purpose */
+}
+
+/* chroot(2) and the user change need root; without it, say so. */
+void
+privdrop(const char *user, const char *dir)
+{
+	struct passwd	*pw;
+
+	if (geteuid() != 0) {
+		log_info("not started as root: %s runs as uid %ld, "
+		    "not chrooted", dir ? "network process" : "process",
+		    (long)getuid());
+		return;
+	}
+	if ((pw = getpwnam(user)) == NULL)
+		fatalx("unknown user %s (create it, or name another with -u)",
+		    user);
+	if (dir != NULL && (chroot(dir) == -1 || chdir("/") == -1))
+		fatal("chroot %s", dir);
+	if (setgroups(1, &pw->pw_gid) == -1 ||
+	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)
+		fatal("cannot drop privileges to %s", user);
+}
+
+static __dead void
+netproc_run(int fd, const struct resolver_conf *conf, const char *user)
+{
+	struct event_base	*base;
+	struct netproc		 np;
+	char			 err[STS_ERR_MAX * 2];
+
+	if ((base = event_base_new()) == NULL)
+		fatalx("cannot create an event loop");
+	if ((np.r = resolver_new(base, conf, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
+	privdrop(user, conf->statedir);
+	sandbox_network();
+	if ((np.ipc = ipc_new(base, fd, net_msg, net_eof, &np)) == NULL)
+		fatalx("cannot set up the link to the front process");
+	event_base_dispatch(base);
+	_exit(0);
+}
+
+/* Fork the network process; returns the front's end of the link. */
+int
+netproc_start(const struct resolver_conf *conf, const char *user,
+    pid_t *pid)
+{
+	int	 sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1)
+		fatal("socketpair");
+	switch ((*pid = fork())) {
+	case -1:
+		fatal("fork");
+	case 0:
+		close(sv[0]);
+		signal(SIGPIPE, SIG_IGN);
+		netproc_run(sv[1], conf, user);
+	default:
+		close(sv[1]);
+		return sv[0];
+	}
+}

@@ -1,0 +1,112 @@
+/*
+ * Copyright (c) 2026 The filter-mtasts authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+
+#include <arpa/inet.h>
+#include <event2/buffer.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "extern.h"
+#include "mtasts.h"
+
+/*
+ * A verdict on the wire between the processes:
+ *	u32 kind, u32 nmx, then NUL-terminated domain, reason, mx...
+ * The front process trusts nothing in it: every length is checked,
+ * every name must be a host name, and the bytes must add up exactly.
+ */
+
+#define VWIRE_MX_MAX	64
+
+int
+vwire_pack(const struct verdict *v, struct evbuffer *out)
+{
+	uint32_t	 n[2];
+	size_t		 i, nmx = v->nmx < VWIRE_MX_MAX ? v->nmx : VWIRE_MX_MAX;
+
+	n[0] = htonl((uint32_t)v->kind);
+	n[1] = htonl((uint32_t)nmx);
+	if (evbuffer_add(out, n, sizeof(n)) == -1 ||
+	    evbuffer_add(out, v->domain, strlen(v->domain) + 1) == -1 ||
+	    evbuffer_add(out, v->reason, strlen(v->reason) + 1) == -1)
+		return -1;
+	for (i = 0; i < nmx; i++)
+		if (evbuffer_add(out, v->mx[i], strlen(v->mx[i]) + 1) == -1)
+			return -1;
+	return 0;
+}
+
+static const char *
+next_string(const uint8_t **p, const uint8_t *end, size_t max)
+{
+	const uint8_t	*s = *p, *nul;
+
+	if (s >= end || (nul = memchr(s, '\0', end - s)) == NULL ||
+	    (size_t)(nul - s) > max)
+		return NULL;
+	*p = nul + 1;
+	return (const char *)s;
+}
+
+void
+vwire_clear(struct verdict *v)
+{
+	size_t	 i;
+
+	for (i = 0; i < v->nmx; i++)
+		free(v->mx[i]);
+	free(v->mx);
+	memset(v, 0, sizeof(*v));
+}
+
+int
+vwire_unpack(const uint8_t *buf, size_t len, struct verdict *v)
+{
+	const uint8_t	*p = buf + 8, *end = buf + len;
+	const char	*s;
+	uint32_t	 n[2];
+	size_t		 i;
+
+	memset(v, 0, sizeof(*v));
+	if (len < 8)
+		return -1;
+	memcpy(n, buf, sizeof(n));
+	v->kind = ntohl(n[0]);
+	if (ntohl(n[0]) > VERDICT_DEFER || ntohl(n[1]) > VWIRE_MX_MAX)
+		return -1;
+	if ((s = next_string(&p, end, DNS_NAME_MAX)) == NULL ||
+	    domain_normalize(s, v->domain, sizeof(v->domain)) == -1 ||
+	    (s = next_string(&p, end, sizeof(v->reason) - 1)) == NULL)
+		return -1;
+	memcpy(v->reason, s, strlen(s) + 1);
+	if ((v->mx = calloc(ntohl(n[1]) + 1, sizeof(*v->mx))) == NULL)
+		return -1;
+	for (i = 0; i < ntohl(n[1]); i++) {
+		if ((s = next_string(&p, end, DNS_NAME_MAX)) == NULL ||
+		    !dns_hostname_valid(s, strlen(s)) ||
+		    (v->mx[i] = strdup(s)) == NULL) {
+			vwire_clear(v);
+			return -1;
+		}
+		v->nmx++;
+	}
+	if (p != end) {
+		vwire_clear(v);
+		return -1;
+	}
+	return 0;
+}
