@@ -48,7 +48,8 @@ REGRESS_OBJS=	regress/test_record.o regress/test_policy.o \
 		regress/test_dns_wire.o regress/test_dane.o \
 		regress/test_cache.o regress/regress.o
 FUZZ_PROGS=	regress/fuzz/fuzz_record regress/fuzz/fuzz_policy \
-		regress/fuzz/fuzz_match
+		regress/fuzz/fuzz_match regress/fuzz/fuzz_http \
+		regress/fuzz/fuzz_dns_wire regress/fuzz/fuzz_vwire
 FUZZ_CC?=	clang
 FUZZ_FLAGS=	-g -O1 -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all
@@ -120,6 +121,18 @@ regress/fuzz/fuzz_policy: regress/fuzz/fuzz_policy.c ${PARSER_SRCS}
 regress/fuzz/fuzz_match: regress/fuzz/fuzz_match.c ${PARSER_SRCS}
 	${FUZZ_CC} ${FUZZ_FLAGS} -Ilib -o $@ regress/fuzz/fuzz_match.c \
 	    ${PARSER_SRCS}
+
+regress/fuzz/fuzz_http: regress/fuzz/fuzz_http.c lib/http_parse.c ${PARSER_SRCS}
+	${FUZZ_CC} ${FUZZ_FLAGS} -Ilib -o $@ regress/fuzz/fuzz_http.c \
+	    lib/http_parse.c ${PARSER_SRCS}
+regress/fuzz/fuzz_dns_wire: regress/fuzz/fuzz_dns_wire.c lib/dns_wire.c
+	${FUZZ_CC} ${FUZZ_FLAGS} -Ilib -o $@ regress/fuzz/fuzz_dns_wire.c \
+	    lib/dns_wire.c
+regress/fuzz/fuzz_vwire: regress/fuzz/fuzz_vwire.c filter-mtasts/vwire.c \
+    ${LIB}
+	${FUZZ_CC} ${FUZZ_FLAGS} -D_GNU_SOURCE -Ilib -Ifilter-mtasts -o $@ \
+	    regress/fuzz/fuzz_vwire.c filter-mtasts/vwire.c lib/resolve.c \
+	    ${PARSER_SRCS} ${PKG_LIBS}
 
 demo: all
 	sh regress/demo.sh

@@ -15,6 +15,8 @@
  */
 
 
+#include <sys/stat.h>
+
 #include <err.h>
 #include <errno.h>
 #include <event.h>
@@ -79,7 +81,8 @@ on_verdict(void *arg, const struct verdict *v)
 
 /*
  * The default state directory may be out of reach of a user running
- * a check by hand: then go on without a cache, and say so.
+ * a check by hand: then go on without a cache, and say so.  A
+ * directory named with -s must work.
  */
 static struct resolver *
 query_resolver(struct event_base *base, struct resolver_conf *conf,
@@ -88,12 +91,12 @@ query_resolver(struct event_base *base, struct resolver_conf *conf,
 	struct resolver	*r;
 	char		 err[STS_ERR_MAX * 2];
 
-	if ((r = resolver_new(base, conf, err, sizeof(err))) != NULL)
-		return r;
-	if (statedir_given || conf->statedir == NULL)
-		errx(EXIT_USAGE, "%s", err);
-	warnx("%s; going on without a policy cache", err);
-	conf->statedir = NULL;
+	if (!statedir_given && (mkdir(conf->statedir, 0700) == -1 &&
+	    errno != EEXIST ? -1 : access(conf->statedir, W_OK | X_OK)) == -1) {
+		warnx("%s: %s; going on without a policy cache",
+		    conf->statedir, strerror(errno));
+		conf->statedir = NULL;
+	}
 	if ((r = resolver_new(base, conf, err, sizeof(err))) == NULL)
 		errx(EXIT_USAGE, "%s", err);
 	return r;

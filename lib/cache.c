@@ -44,6 +44,7 @@
 #define CACHE_FILE_MAX	(STS_POLICY_MAX + 1024)
 #define TMP_PREFIX	".tmp."
 #define TMP_STALE	3600	/* seconds before a temp file is litter */
+#define ID_CHARS	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
 struct cache {
 	int		 dirfd;
@@ -74,7 +75,9 @@ cache_scan(struct cache *c)
 	}
 	rewinddir(d);
 	while ((de = readdir(d)) != NULL) {
-		if (is_entry_name(de->d_name))
+		if (is_entry_name(de->d_name) &&
+		    fstatat(c->dirfd, de->d_name, &st, 0) == 0 &&
+		    S_ISREG(st.st_mode))
 			c->count++;
 		else if (strncmp(de->d_name, TMP_PREFIX,
 		    strlen(TMP_PREFIX)) == 0 &&
@@ -99,8 +102,11 @@ cache_open(const char *dir, size_t max, char *err, size_t errsz)
 		return NULL;
 	}
 	c->max = max;
-	if ((c->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+	if ((c->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    faccessat(c->dirfd, ".", W_OK | X_OK, 0) == -1) {
 		(void)snprintf(err, errsz, "%s: %s", dir, strerror(errno));
+		if (c->dirfd != -1)
+			close(c->dirfd);
 		free(c);
 		return NULL;
 	}
@@ -169,9 +175,7 @@ id_field(const char *s, char *dst)
 		dst[0] = '\0';
 		return 0;
 	}
-	if ((n = strlen(s)) == 0 || n > STS_ID_MAX ||
-	    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789") != n)
+	if ((n = strlen(s)) == 0 || n > STS_ID_MAX || strspn(s, ID_CHARS) != n)
 		return -1;
 	memcpy(dst, s, n + 1);
 	return 0;
@@ -289,7 +293,8 @@ cache_evict(struct cache *c)
 	rewinddir(d);
 	while ((de = readdir(d)) != NULL) {
 		if (!is_entry_name(de->d_name) ||
-		    fstatat(c->dirfd, de->d_name, &st, 0) == -1)
+		    fstatat(c->dirfd, de->d_name, &st, 0) == -1 ||
+		    !S_ISREG(st.st_mode))
 			continue;
 		n++;
 		if (oldest[0] == '\0' || st.st_mtime < when) {
@@ -325,22 +330,44 @@ entry_write(int fd, const struct cache_entry *e)
 	return fsync(fd);
 }
 
+/* What cache_load() would refuse must not be stored and lost. */
+static int
+entry_valid(const struct cache_entry *e)
+{
+	struct sts_policy	 pol;
+	struct sts_error	 err;
+	size_t			 n = strlen(e->id);
+
+	if (!is_entry_name(e->domain) || n > STS_ID_MAX ||
+	    strspn(e->id, ID_CHARS) != n ||
+	    strspn(e->failed_id, ID_CHARS) != strlen(e->failed_id))
+		return 0;
+	if (e->len == 0)
+		return n == 0;
+	if (n == 0 || sts_policy_parse(e->body, e->len, &pol, &err, NULL,
+	    NULL) == -1)
+		return 0;
+	sts_policy_free(&pol);
+	return 1;
+}
+
 int
 cache_store(struct cache *c, const struct cache_entry *e)
 {
+	static unsigned	 seq;
 	struct stat	 st;
-	char		 tmp[DNS_NAME_MAX + 32];
+	char		 tmp[DNS_NAME_MAX + 48];
 	int		 fd, fresh;
 
-	if (c == NULL || !is_entry_name(e->domain))
+	if (c == NULL || !entry_valid(e))
 		return -1;
 	fresh = fstatat(c->dirfd, e->domain, &st, 0) == -1;
 	/* Down to one below the bound, which may have been lowered. */
 	while (fresh && c->max > 0 && c->count >= c->max &&
 	    cache_evict(c) == 0)
 		;
-	(void)snprintf(tmp, sizeof(tmp), TMP_PREFIX "%s.%ld", e->domain,
-	    (long)getpid());
+	(void)snprintf(tmp, sizeof(tmp), TMP_PREFIX "%s.%ld.%u", e->domain,
+	    (long)getpid(), seq++);
 	fd = openat(c->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 	    0600);
 	if (fd == -1)

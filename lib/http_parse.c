@@ -109,7 +109,7 @@ parse_status(const char *l, size_t len, char *err, size_t errsz)
 		return herr(err, errsz, "malformed HTTP status line: \"%s\"",
 		    l);
 	status = (l[9] - '0') * 100 + (l[10] - '0') * 10 + (l[11] - '0');
-	if (status >= 300 && status < 400) {
+	if (status >= 300 && status < 400 && status != 304) {
 		(void)snprintf(err, errsz, "HTTP status %d: redirects are "
 		    "not followed (RFC 8461 3.3)", status);
 		return HTTP_ERROR;

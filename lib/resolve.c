@@ -19,11 +19,13 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <event.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "mtasts.h"
@@ -41,23 +43,42 @@
 
 #define FETCH_RETRY		300	/* RFC 8461 3.3: five minutes per id */
 #define NEGATIVE_TTL		600	/* no policy: ask DNS again after */
-#define REFRESH_MAX		86400	/* RFC 8461 3.3: about once a day */
+#define REFRESH_EVERY		86400	/* RFC 8461 3.3: about once a day */
 #define MAX_HOSTS		32
 
 static void	pass_check(struct pass *);
 static void	start_fetch(struct pass *);
+
+/* RFC 5321 4.1.3: [IPv4] or [IPv6:address]. */
+static int
+address_literal(const char *in, size_t len, char *out, size_t outsz)
+{
+	char		 a[64];
+	uint8_t		 buf[16];
+	const char	*s = in + 1;
+	int		 af = AF_INET;
+
+	if (len - 2 >= sizeof(a) || len >= outsz)
+		return -1;
+	if (strncasecmp(s, "IPv6:", 5) == 0) {
+		af = AF_INET6;
+		s += 5;
+	}
+	memcpy(a, s, in + len - 1 - s);
+	a[in + len - 1 - s] = '\0';
+	if (inet_pton(af, a, buf) != 1)
+		return -1;
+	memcpy(out, in, len + 1);
+	return 1;
+}
 
 int
 domain_normalize(const char *in, char *out, size_t outsz)
 {
 	size_t	 len = strlen(in), i;
 
-	if (len >= 2 && in[0] == '[' && in[len - 1] == ']') {
-		if (len >= outsz)
-			return -1;
-		memcpy(out, in, len + 1);
-		return 1;
-	}
+	if (len >= 2 && in[0] == '[' && in[len - 1] == ']')
+		return address_literal(in, len, out, outsz);
 	if (len > 0 && in[len - 1] == '.')
 		len--;
 	if (len >= outsz || !dns_hostname_valid(in, len))
@@ -178,8 +199,11 @@ host_add(struct pass *p, const char *name, uint16_t pref)
 	struct host	*h;
 	size_t		 i;
 
-	if (p->nhosts == MAX_HOSTS)
+	if (p->nhosts == MAX_HOSTS) {
+		pass_note(p, "MX %s: more than %d hosts; the rest ignored",
+		    p->domain, MAX_HOSTS);
 		return 0;
+	}
 	/* Stable insertion by preference: equal ones keep DNS order. */
 	for (i = p->nhosts; i > 0 && p->hosts[i - 1].pref > pref; i--)
 		p->hosts[i] = p->hosts[i - 1];
@@ -407,40 +431,60 @@ start_fetch(struct pass *p)
 	}
 }
 
-/* RFC 8461 3.3: refresh ahead of expiry, spread with some jitter. */
+/*
+ * RFC 8461 3.3 and 10.2: refresh a cached policy well before it
+ * expires, about once a day (at half its max_age when that is
+ * shorter), less some jitter so that processes and domains spread.
+ */
 static int
-near_expiry(const struct cache_entry *e, int64_t now)
+refresh_due(const struct cache_entry *e, int64_t now)
 {
-	int64_t	 window = (e->expires - e->fetched) / 4;
+	int64_t	 every = (e->expires - e->fetched) / 2;
 
-	if (window > REFRESH_MAX)
-		window = REFRESH_MAX;
-	if (window > 1)
-		window -= arc4random_uniform((uint32_t)(window / 2));
-	return e->expires - now <= window;
+	if (every > REFRESH_EVERY)
+		every = REFRESH_EVERY;
+	if (every > 1)
+		every -= arc4random_uniform((uint32_t)(every / 4));
+	return now - e->fetched >= every;
 }
 
-/* RFC 8461 3.1, 3.3, 5.1: fetch only when the cache will not do. */
+/* RFC 8461 3.3: a failed fetch is not tried again for five minutes. */
+static int
+rate_limited(struct pass *p, const char *id)
+{
+	if (strcmp(p->cached.failed_id, id) != 0 ||
+	    p->now - p->cached.failed_at >= FETCH_RETRY)
+		return 0;
+	p->fetch = FETCH_RATE_LIMITED;
+	(void)snprintf(p->fetch_why, sizeof(p->fetch_why), "a fetch for id "
+	    "%s failed %lld s ago; not tried again before %d s", id,
+	    (long long)(p->now - p->cached.failed_at), FETCH_RETRY);
+	return 1;
+}
+
+/*
+ * RFC 8461 3.1, 3.3, 5.1: fetch when the TXT id differs from the
+ * cached one or nothing valid is cached, and refresh a cached policy
+ * when due, even when the TXT record is gone (10.2): that is how a
+ * domain's "mode: none" reaches senders that cached its policy.
+ */
 static void
 decide_fetch(struct pass *p)
 {
-	if (!p->txt_valid)
-		return;
-	if (p->have_cached && strcmp(p->cached.id, p->rec.id) == 0) {
-		if (!near_expiry(&p->cached, p->now))
+	if (!p->txt_valid) {
+		if (!p->have_cached || !refresh_due(&p->cached, p->now))
 			return;
-		pass_note(p, "cached policy id %s nears expiry: refreshing",
+		memcpy(p->rec.id, p->cached.id, sizeof(p->rec.id));
+		pass_note(p, "no usable TXT record; refreshing the cached "
+		    "policy id %s", p->cached.id);
+	} else if (p->have_cached && strcmp(p->cached.id, p->rec.id) == 0) {
+		if (!refresh_due(&p->cached, p->now))
+			return;
+		pass_note(p, "cached policy id %s is due for a refresh",
 		    p->cached.id);
-	} else if (strcmp(p->cached.failed_id, p->rec.id) == 0 &&
-	    p->now - p->cached.failed_at < FETCH_RETRY) {
-		p->fetch = FETCH_RATE_LIMITED;
-		(void)snprintf(p->fetch_why, sizeof(p->fetch_why), "a fetch "
-		    "for id %s failed %lld s ago; retried after %d s",
-		    p->rec.id, (long long)(p->now - p->cached.failed_at),
-		    FETCH_RETRY);
-		return;
 	}
-	start_fetch(p);
+	if (!rate_limited(p, p->rec.id))
+		start_fetch(p);
 }
 
 static void
@@ -481,10 +525,9 @@ on_txt(void *arg, const struct dns_result *res)
 			(void)snprintf(p->txt_why, sizeof(p->txt_why), "%s",
 			    err.msg);
 	}
-	if (p->txt_valid)
-		decide_fetch(p);
-	else
+	if (!p->txt_valid)
 		remember_no_policy(p);
+	decide_fetch(p);
 	pass_check(p);
 }
 

@@ -187,7 +187,8 @@ decide_dane(struct pass *p)
 	}
 	verdict_set(p, VERDICT_DANE, "DANE: signed MX; %zu of %zu MX hosts "
 	    "publish TLSA records, %zu usable%s", ndane, p->nhosts, nusable,
-	    nfailed ? "; hosts whose TLSA lookup failed are left out" : "");
+	    p->v.nmx < p->nhosts ? "; hosts whose lookups failed or that "
+	    "have no address are left out" : "");
 	if (p->txt_valid)
 		pass_note(p, "MTA-STS policy id %s also published: DANE takes "
 		    "precedence (RFC 8461 2)", p->rec.id);
