@@ -5,6 +5,9 @@ PROG=		filter-mtasts
 PREFIX?=	/usr/local
 BINDIR?=	${PREFIX}/sbin
 MANDIR?=	${PREFIX}/share/man
+# Where smtpd looks for table backends (PATH_LIBEXEC): Debian's 6.8
+# uses /usr/libexec/opensmtpd, a source build <prefix>/libexec/opensmtpd.
+SMTPD_LIBEXEC?=	/usr/libexec/opensmtpd
 DESTDIR?=
 
 CC?=		cc
@@ -153,6 +156,10 @@ install: all
 	mkdir -p ${DESTDIR}${BINDIR} ${DESTDIR}${MANDIR}/man8
 	install -m 0755 filter-mtasts/${PROG} ${DESTDIR}${BINDIR}/${PROG}
 	install -m 0644 man/filter-mtasts.8 ${DESTDIR}${MANDIR}/man8/
+	mkdir -p ${DESTDIR}${SMTPD_LIBEXEC}
+	printf '#!/bin/sh\nexec %s table "$$@"\n' ${BINDIR}/${PROG} \
+	    >${DESTDIR}${SMTPD_LIBEXEC}/table-mtasts
+	chmod 0755 ${DESTDIR}${SMTPD_LIBEXEC}/table-mtasts
 
 clean:
 	rm -f ${LIB} ${LIB_OBJS} ${PROG_OBJS} filter-mtasts/${PROG}

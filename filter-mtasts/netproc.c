@@ -16,9 +16,11 @@
 
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <err.h>
+#include <errno.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <grp.h>
@@ -103,6 +105,35 @@ net_eof(void *arg)
 	_exit(0);	/* the front is gone: so is our purpose */
 }
 
+static struct passwd *
+privsep_user(const char *user)
+{
+	struct passwd	*pw;
+
+	if ((pw = getpwnam(user)) == NULL)
+		fatalx("unknown user %s (create it, or name another with -u)",
+		    user);
+	return pw;
+}
+
+/*
+ * The network process writes the cache as the unprivileged user, so
+ * the state directory is made and given to that user first.
+ */
+static void
+statedir_prepare(const char *user, const char *dir)
+{
+	struct passwd	*pw;
+
+	if (geteuid() != 0 || dir == NULL)
+		return;
+	pw = privsep_user(user);
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
+		fatal("mkdir %s", dir);
+	if (chown(dir, pw->pw_uid, pw->pw_gid) == -1)
+		fatal("chown %s", dir);
+}
+
 /* chroot(2) and the user change need root; without it, say so. */
 void
 privdrop(const char *user, const char *dir)
@@ -115,9 +146,7 @@ privdrop(const char *user, const char *dir)
 		    (long)getuid());
 		return;
 	}
-	if ((pw = getpwnam(user)) == NULL)
-		fatalx("unknown user %s (create it, or name another with -u)",
-		    user);
+	pw = privsep_user(user);
 	if (dir != NULL && (chroot(dir) == -1 || chdir("/") == -1))
 		fatal("chroot %s", dir);
 	if (setgroups(1, &pw->pw_gid) == -1 ||
@@ -133,6 +162,7 @@ netproc_run(int fd, const struct resolver_conf *conf, const char *user)
 	struct netproc		 np;
 	char			 err[STS_ERR_MAX * 2];
 
+	statedir_prepare(user, conf->statedir);
 	if ((base = event_base_new()) == NULL)
 		fatalx("cannot create an event loop");
 	if ((np.r = resolver_new(base, conf, err, sizeof(err))) == NULL)

@@ -32,6 +32,7 @@ run test_dane "$top/regress/test_dane"
 run test_cache "$top/regress/test_cache"
 run cli.sh sh "$top/regress/cli.sh"
 run query.sh sh "$top/regress/query.sh"
+run filter.sh sh "$top/regress/filter.sh"
 
 pass=$(grep -c '^ok - ' "$log")
 fail=$(grep -c '^not ok - ' "$log")
