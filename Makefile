@@ -42,7 +42,10 @@ PROG_OBJS=	filter-mtasts/main.o filter-mtasts/cmd_match.o \
 		filter-mtasts/ipc.o filter-mtasts/vwire.o \
 		filter-mtasts/netproc.o filter-mtasts/vcache.o \
 		filter-mtasts/tablesrv.o filter-mtasts/filter.o \
-		filter-mtasts/table.o filter-mtasts/${SANDBOX}
+		filter-mtasts/table.o filter-mtasts/reply.o \
+		filter-mtasts/netstring.o filter-mtasts/server.o \
+		filter-mtasts/daemon.o filter-mtasts/cmd_exim.o \
+		filter-mtasts/${SANDBOX}
 REGRESS_PROGS=	regress/test_record regress/test_policy regress/test_match \
 		regress/test_http regress/test_dns_wire regress/test_dane \
 		regress/test_cache

@@ -79,29 +79,6 @@ on_verdict(void *arg, const struct verdict *v)
 		event_base_loopexit(q->base, NULL);
 }
 
-/*
- * The default state directory may be out of reach of a user running
- * a check by hand: then go on without a cache, and say so.  A
- * directory named with -s must work.
- */
-static struct resolver *
-query_resolver(struct event_base *base, struct resolver_conf *conf,
-    int statedir_given)
-{
-	struct resolver	*r;
-	char		 err[STS_ERR_MAX * 2];
-
-	if (!statedir_given && (mkdir(conf->statedir, 0700) == -1 &&
-	    errno != EEXIST ? -1 : access(conf->statedir, W_OK | X_OK)) == -1) {
-		warnx("%s: %s; going on without a policy cache",
-		    conf->statedir, strerror(errno));
-		conf->statedir = NULL;
-	}
-	if ((r = resolver_new(base, conf, err, sizeof(err))) == NULL)
-		errx(EXIT_USAGE, "%s", err);
-	return r;
-}
-
 int
 cmd_query(int argc, char *argv[])
 {
@@ -133,7 +110,7 @@ cmd_query(int argc, char *argv[])
 		}
 	if ((q.base = event_base_new()) == NULL)
 		errx(EXIT_USAGE, "cannot create an event loop");
-	r = query_resolver(q.base, &conf, sgiven);
+	r = resolver_setup(q.base, &conf, sgiven);
 	q.left = argc;
 	for (i = 0; i < argc; i++)
 		if (resolver_query(r, argv[i], on_verdict, &q) == NULL)

@@ -36,6 +36,7 @@
 
 struct event_base;
 struct evbuffer;
+struct resolver;
 struct resolver_conf;
 struct verdict;
 struct vcache;
@@ -55,10 +56,14 @@ int		 cmd_match(int, char **);
 int		 cmd_query(int, char **);
 int		 cmd_filter(int, char **);
 int		 cmd_table(int, char **);
+int		 cmd_daemon(int, char **);
+int		 cmd_exim(int, char **);
 
 /* options.c */
 void		 resolver_defaults(struct resolver_conf *);
 int		 resolver_option(int, char *, struct resolver_conf *);
+struct resolver	*resolver_setup(struct event_base *, struct resolver_conf *,
+		    int);
 
 /* log.c */
 void		 log_info(const char *, ...)
@@ -108,6 +113,25 @@ int		 vcache_lookup(struct vcache *, const char *, vcache_cb, void *,
 const struct verdict *vcache_peek(struct vcache *, const char *);
 const char	*vcache_next_mx(struct vcache *, const char *);
 void		 vcache_cancel(struct vwaiter *);
+
+/* reply.c: what Postfix and Exim are told */
+#define REPLY_MAX	2048
+#define REPLY_MX_MAX	1900
+void		 reply_postfix(const struct verdict *, char *, size_t);
+void		 reply_exim(const struct verdict *, char *, size_t);
+
+/* netstring.c */
+int		 netstring_parse(const char *, size_t, size_t, size_t *,
+		    const char **, size_t *);
+
+/* server.c: the daemon's sockets */
+enum proto {
+	PROTO_SOCKETMAP,
+	PROTO_EXIM
+};
+struct server;
+struct server	*server_new(struct event_base *, struct vcache *);
+int		 server_add(struct server *, int, enum proto);
 
 /* tablesrv.c */
 int		 tablesrv_listen(const char *);

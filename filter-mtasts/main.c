@@ -29,6 +29,13 @@ static const struct cmd {
 	const char	*args;
 	const char	*promises;	/* pledge(2), OpenBSD only */
 } cmds[] = {
+	{ "daemon",	cmd_daemon,
+	    "[-a anchor] [-c cafile] [-r resolver] [-s statedir] [-u user] "
+	    "-l proto=address ...",
+	    "stdio rpath wpath cpath inet unix proc id getpw" },
+	{ "exim",	cmd_exim,
+	    "[-a anchor] [-c cafile] [-r resolver] [-s statedir] domain",
+	    "stdio rpath wpath cpath inet" },
 	{ "filter",	cmd_filter,
 	    "[-a anchor] [-c cafile] [-r resolver] [-s statedir] "
 	    "[-S socket] [-t seconds] [-u user] [-x domain]",

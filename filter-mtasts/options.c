@@ -15,7 +15,12 @@
  */
 
 
+#include <sys/stat.h>
+
+#include <err.h>
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "extern.h"
 #include "mtasts.h"
@@ -57,4 +62,27 @@ resolver_option(int ch, char *arg, struct resolver_conf *conf)
 	default:
 		return 0;
 	}
+}
+
+/*
+ * The default state directory may be out of reach of a user running
+ * a check by hand: then go on without a cache, and say so.  A
+ * directory named with -s must work.
+ */
+struct resolver *
+resolver_setup(struct event_base *base, struct resolver_conf *conf,
+    int statedir_given)
+{
+	struct resolver	*r;
+	char		 err[STS_ERR_MAX * 2];
+
+	if (!statedir_given && (mkdir(conf->statedir, 0700) == -1 &&
+	    errno != EEXIST ? -1 : access(conf->statedir, W_OK | X_OK)) == -1) {
+		warnx("%s: %s; going on without a policy cache",
+		    conf->statedir, strerror(errno));
+		conf->statedir = NULL;
+	}
+	if ((r = resolver_new(base, conf, err, sizeof(err))) == NULL)
+		errx(EXIT_USAGE, "%s", err);
+	return r;
 }

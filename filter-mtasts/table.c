@@ -44,7 +44,7 @@
 #endif
 
 #define ASK_TIMEOUT	1000	/* ms */
-#define REPLY_MAX	600
+#define TABLE_REPLY_MAX	600
 
 static const char	*sockpath;
 static int		 sfd = -1;
@@ -100,7 +100,7 @@ sock_ask_once(const char *req, char *reply, size_t replysz)
 static const char *
 ask(const char *what, const char *key, char *reply, size_t replysz)
 {
-	char	 req[REPLY_MAX];
+	char	 req[TABLE_REPLY_MAX];
 
 	if (strchr(key, '\n') != NULL || strlen(key) > DNS_NAME_MAX)
 		return "error malformed key";
@@ -134,7 +134,7 @@ text_reply(const char *kind, const char *id, const char *r)
 static void
 text_request(char *line)
 {
-	char		*f[8], *p = line, reply[REPLY_MAX];
+	char		*f[8], *p = line, reply[TABLE_REPLY_MAX];
 	const char	*r;
 	size_t		 n;
 
@@ -234,7 +234,7 @@ static void
 imsg_reply(int r, const char *value)
 {
 	struct imsg_hdr	 h;
-	char		 buf[IMSG_HDR + sizeof(int) + REPLY_MAX];
+	char		 buf[IMSG_HDR + sizeof(int) + TABLE_REPLY_MAX];
 	size_t		 len = sizeof(int);
 
 	memcpy(buf + IMSG_HDR, &r, sizeof(int));
@@ -268,7 +268,7 @@ imsg_ok_empty(void)
 static void
 imsg_query(uint32_t type, const char *p, size_t len)
 {
-	char		 reply[REPLY_MAX];
+	char		 reply[TABLE_REPLY_MAX];
 	const char	*r;
 	int		 service;
 	size_t		 off = sizeof(int) + sizeof(size_t);

@@ -25,7 +25,8 @@
 
 /*
  * A verdict on the wire between the processes:
- *	u32 kind, u32 nmx, then NUL-terminated domain, reason, mx...
+ *	u32 kind, u32 nmx, u32 dane_all, then NUL-terminated domain,
+ *	reason, mx...
  * The front process trusts nothing in it: every length is checked,
  * every name must be a host name, and the bytes must add up exactly.
  */
@@ -35,11 +36,12 @@
 int
 vwire_pack(const struct verdict *v, struct evbuffer *out)
 {
-	uint32_t	 n[2];
+	uint32_t	 n[3];
 	size_t		 i, nmx = v->nmx < VWIRE_MX_MAX ? v->nmx : VWIRE_MX_MAX;
 
 	n[0] = htonl((uint32_t)v->kind);
 	n[1] = htonl((uint32_t)nmx);
+	n[2] = htonl(v->dane_all ? 1 : 0);
 	if (evbuffer_add(out, n, sizeof(n)) == -1 ||
 	    evbuffer_add(out, v->domain, strlen(v->domain) + 1) == -1 ||
 	    evbuffer_add(out, v->reason, strlen(v->reason) + 1) == -1)
@@ -76,17 +78,19 @@ vwire_clear(struct verdict *v)
 int
 vwire_unpack(const uint8_t *buf, size_t len, struct verdict *v)
 {
-	const uint8_t	*p = buf + 8, *end = buf + len;
+	const uint8_t	*p = buf + 12, *end = buf + len;
 	const char	*s;
-	uint32_t	 n[2];
+	uint32_t	 n[3];
 	size_t		 i;
 
 	memset(v, 0, sizeof(*v));
-	if (len < 8)
+	if (len < 12)
 		return -1;
 	memcpy(n, buf, sizeof(n));
 	v->kind = ntohl(n[0]);
-	if (ntohl(n[0]) > VERDICT_DEFER || ntohl(n[1]) > VWIRE_MX_MAX)
+	v->dane_all = ntohl(n[2]) == 1;
+	if (ntohl(n[0]) > VERDICT_DEFER || ntohl(n[1]) > VWIRE_MX_MAX ||
+	    ntohl(n[2]) > 1)
 		return -1;
 	if ((s = next_string(&p, end, DNS_NAME_MAX)) == NULL ||
 	    domain_normalize(s, v->domain, sizeof(v->domain)) == -1 ||

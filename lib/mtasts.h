@@ -281,6 +281,7 @@ struct verdict {
 	enum verdict_kind kind;
 	char		**mx;		/* allowed MX hosts, MX order */
 	size_t		 nmx;
+	int		 dane_all;	/* each of them has usable TLSA */
 	char		 reason[VERDICT_REASON_MAX];
 	char		**notes;	/* how it was reached, for humans */
 	size_t		 nnotes;

@@ -185,6 +185,7 @@ decide_dane(struct pass *p)
 		    p->domain);
 		return 1;
 	}
+	p->v.dane_all = nusable == p->v.nmx;
 	verdict_set(p, VERDICT_DANE, "DANE: signed MX; %zu of %zu MX hosts "
 	    "publish TLSA records, %zu usable%s", ndane, p->nhosts, nusable,
 	    p->v.nmx < p->nhosts ? "; hosts whose lookups failed or that "

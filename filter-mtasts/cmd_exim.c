@@ -1,0 +1,89 @@
+/*
+ * Copyright (c) 2026 The filter-mtasts authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+
+#include <err.h>
+#include <event2/event.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "extern.h"
+#include "mtasts.h"
+
+/*
+ * For Exim's ${run}: one domain, one line, no newline, and an exit
+ * status an Exim configuration can test in $runrc:
+ *	0	DANE, MTA-STS MX1:MX2 or NONE
+ *	75	DEFER reason (EX_TEMPFAIL: the mail must wait)
+ *	2	bad invocation
+ * Each run is a new process with its own lookups; the daemon's
+ * exim= socket for ${readsocket} answers from memory instead.
+ */
+
+#define EXIT_DEFER	75
+
+struct exim_run {
+	struct event_base	*base;
+	int			 status;
+};
+
+static void
+on_verdict(void *arg, const struct verdict *v)
+{
+	struct exim_run	*x = arg;
+	char		 line[REPLY_MAX];
+
+	reply_exim(v, line, sizeof(line));
+	fputs(line, stdout);
+	fflush(stdout);
+	x->status = v->kind == VERDICT_DEFER ? EXIT_DEFER : EXIT_YES;
+	event_base_loopexit(x->base, NULL);
+}
+
+int
+cmd_exim(int argc, char *argv[])
+{
+	struct resolver_conf	 conf;
+	struct resolver		*r;
+	struct exim_run		 x = { NULL, EXIT_DEFER };
+	char			 norm[DNS_NAME_MAX + 1];
+	int			 ch, sgiven = 0;
+
+	resolver_defaults(&conf);
+	while ((ch = getopt(argc, argv, "+a:c:r:s:")) != -1) {
+		if (!resolver_option(ch, optarg, &conf))
+			usage_cmd("exim");
+		sgiven |= ch == 's';
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc != 1)
+		usage_cmd("exim");
+	if (domain_normalize(argv[0], norm, sizeof(norm)) == -1) {
+		fputs("DEFER not a domain name", stdout);
+		return EXIT_DEFER;
+	}
+	if ((x.base = event_base_new()) == NULL)
+		errx(EXIT_USAGE, "cannot create an event loop");
+	r = resolver_setup(x.base, &conf, sgiven);
+	if (resolver_query(r, norm, on_verdict, &x) == NULL)
+		errx(EXIT_USAGE, "%s: cannot start the query", norm);
+	event_base_dispatch(x.base);
+	resolver_free(r);
+	event_base_free(x.base);
+	return x.status;
+}

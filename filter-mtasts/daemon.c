@@ -1,0 +1,173 @@
+/*
+ * Copyright (c) 2026 The filter-mtasts authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <event2/event.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "extern.h"
+#include "mtasts.h"
+
+/*
+ * Daemon mode, for Postfix and Exim: the same privilege separation
+ * as the OpenSMTPD filter, with the front serving sockets given as
+ *	-l socketmap=unix:/path	-l socketmap=127.0.0.1:8461
+ *	-l exim=unix:/path	-l exim=[::1]:8462
+ * It stays in the foreground and logs to stderr: rc.d(8), systemd or
+ * daemontools keep it running and keep its log.
+ */
+
+#define LISTEN_MAX	8
+
+static int
+listen_unix(const char *path)
+{
+	struct sockaddr_un	 sun;
+	int			 fd;
+	mode_t			 old;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path))
+		fatalx("%s: socket path too long", path);
+	memcpy(sun.sun_path, path, strlen(path));
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
+		fatal("socket");
+	if (unlink(path) == -1 && errno != ENOENT)
+		fatal("unlink %s", path);
+	old = umask(0111);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+		fatal("bind %s", path);
+	umask(old);
+	return fd;
+}
+
+/* HOST:PORT or [HOST]:PORT, numeric only: no DNS in the front. */
+static int
+listen_inet(const char *spec)
+{
+	struct addrinfo	 hints, *res;
+	char		 host[256];
+	const char	*port;
+	int		 fd, on = 1, e;
+
+	if (spec[0] == '[') {
+		if ((port = strstr(spec, "]:")) == NULL)
+			fatalx("%s: expected [address]:port", spec);
+		(void)snprintf(host, sizeof(host), "%.*s",
+		    (int)(port - spec - 1), spec + 1);
+		port += 2;
+	} else {
+		if ((port = strrchr(spec, ':')) == NULL)
+			fatalx("%s: expected address:port", spec);
+		(void)snprintf(host, sizeof(host), "%.*s", (int)(port - spec),
+		    spec);
+		port++;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+	hints.ai_socktype = SOCK_STREAM;
+	if ((e = getaddrinfo(host, port, &hints, &res)) != 0)
+		fatalx("%s: %s", spec, gai_strerror(e));
+	if ((fd = socket(res->ai_family, SOCK_STREAM, 0)) == -1)
+		fatal("socket");
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (bind(fd, res->ai_addr, res->ai_addrlen) == -1)
+		fatal("bind %s", spec);
+	freeaddrinfo(res);
+	return fd;
+}
+
+static void
+listen_spec(const char *spec, int *fd, enum proto *proto)
+{
+	const char	*addr;
+
+	if (strncmp(spec, "socketmap=", 10) == 0) {
+		*proto = PROTO_SOCKETMAP;
+		addr = spec + 10;
+	} else if (strncmp(spec, "exim=", 5) == 0) {
+		*proto = PROTO_EXIM;
+		addr = spec + 5;
+	} else
+		fatalx("-l %s: expected socketmap=ADDRESS or exim=ADDRESS",
+		    spec);
+	if (strncmp(addr, "unix:", 5) == 0)
+		*fd = listen_unix(addr + 5);
+	else
+		*fd = listen_inet(addr);
+	if (listen(*fd, 128) == -1)
+		fatal("listen %s", spec);
+}
+
+int
+cmd_daemon(int argc, char *argv[])
+{
+	struct resolver_conf	 conf;
+	struct event_base	*base;
+	struct vcache		*vc;
+	struct server		*srv;
+	const char		*user = PRIVSEP_USER;
+	enum proto		 proto[LISTEN_MAX];
+	int			 fd[LISTEN_MAX], n = 0, i, ch, netfd;
+	pid_t			 pid;
+
+	resolver_defaults(&conf);
+	while ((ch = getopt(argc, argv, "+a:c:l:r:s:u:")) != -1) {
+		if (resolver_option(ch, optarg, &conf))
+			continue;
+		switch (ch) {
+		case 'l':
+			if (n == LISTEN_MAX)
+				fatalx("-l: at most %d sockets", LISTEN_MAX);
+			listen_spec(optarg, &fd[n], &proto[n]);
+			n++;
+			break;
+		case 'u':
+			user = optarg;
+			break;
+		default:
+			usage_cmd("daemon");
+		}
+	}
+	if (optind != argc || n == 0)
+		usage_cmd("daemon");
+	signal(SIGPIPE, SIG_IGN);
+	netfd = netproc_start(&conf, user, &pid);
+	privdrop(user, NULL);
+	sandbox_front();
+	if ((base = event_base_new()) == NULL ||
+	    (vc = vcache_new(base, netfd, 50000)) == NULL ||
+	    (srv = server_new(base, vc)) == NULL)
+		fatalx("cannot set up the event loop");
+	for (i = 0; i < n; i++)
+		if (server_add(srv, fd[i], proto[i]) == -1)
+			fatalx("cannot serve a socket");
+	log_info("ready");
+	event_base_dispatch(base);
+	return 0;
+}
