@@ -7,12 +7,13 @@ set -e
 
 build="make gcc libc6-dev pkg-config libevent-dev libunbound-dev
     libtls-dev libopensmtpd-dev"
-tests="$build clang libclang-rt-14-dev mandoc bmake
-    nsd ldnsutils unbound nginx-light bind9-dnsutils openssl curl iproute2
-    python3 util-linux"
+# The hermetic test network: DNSSEC, HTTPS policy hosts, namespaces.
+net="nsd ldnsutils unbound nginx-light bind9-dnsutils openssl curl
+    iproute2 python3 util-linux"
+tests="$build $net clang libclang-rt-14-dev mandoc bmake"
 
 case $1 in
-demo)	pkgs=$build ;;
+demo)	pkgs="$build $net" ;;
 test)	pkgs=$tests ;;
 *)	echo "usage: sh debian12.sh demo | test" >&2
 	exit 2 ;;

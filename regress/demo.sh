@@ -39,3 +39,31 @@ printf 'version: STSv1\nmode: enforce\nmode: testing\nmx: mail.example.com.\nmax
 echo "== MX patterns (RFC 8461 4.1)"
 show "$fm" match "*.mx.example.net" "eu1.MX.example.net."
 show "$fm" match "*.mx.example.net" "a.eu1.mx.example.net"
+
+# The rest needs the hermetic test network (root, network namespaces).
+if [ "$(id -u)" -ne 0 ] || ! command -v nsd >/dev/null 2>&1; then
+	echo "(run as root after 'sh debian12.sh demo' for the network demo)"
+	exit 0
+fi
+
+echo "== one pass per domain on a hermetic DNSSEC + HTTPS network"
+net=$top/regress/net/net.sh
+export NET_NS=mtasts-demo$$
+trap 'sh "$net" stop "$tmp/net" >/dev/null 2>&1; rm -rf "$tmp"' EXIT
+sh "$net" start "$tmp/net" >/dev/null || exit 1
+set -- enforce.example wildcard.example nomatch.example testing.example \
+    nosts.example http500.example dane.example danests.example \
+    danebogus.example
+echo "\$ filter-mtasts query -j $* | (table)"
+sh "$net" exec "$tmp/net" "$top/filter-mtasts/filter-mtasts" query -j \
+    -r 127.0.53.2 -a "$tmp/net/root.key" -c "$tmp/net/ca.pem" \
+    -s "$tmp/state" "$@" | python3 -c '
+import json, sys
+rows = [json.loads(l) for l in sys.stdin]
+order = sys.argv[1:]
+rows.sort(key=lambda r: order.index(r["domain"]))
+print("%-20s %-12s %-24s %s" % ("domain", "verdict", "allowed MX", "reason"))
+for r in rows:
+    print("%-20s %-12s %-24s %s" % (r["domain"], r["verdict"],
+        ",".join(r["mx"]) or "-", r["reason"][:78]))
+' "$@"
