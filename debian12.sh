@@ -44,4 +44,9 @@ if [ -n "$missing" ]; then
 	[ -n "$norc" ] && rm -f /usr/sbin/policy-rc.d
 fi
 cd "$(dirname "$0")"
+if [ "$1" = test ] && [ "$(id -u)" -eq 0 ]; then
+	# Real MTAs for the end-to-end tests: Debian's OpenSMTPD 6.8, and
+	# 7.6 built from Debian trixie's source package (cached).
+	sh regress/smtpd/smtpd.sh setup || echo "debian12.sh: smtpd setup failed"
+fi
 exec make "$1"

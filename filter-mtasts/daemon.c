@@ -43,7 +43,7 @@
 
 #define LISTEN_MAX	8
 
-static int
+int
 listen_unix(const char *path)
 {
 	struct sockaddr_un	 sun;

@@ -79,6 +79,7 @@ __dead void	 fatalx(const char *, ...)
 #define IPC_MAX		65536
 #define IPC_QUERY	1	/* front -> network: domain */
 #define IPC_VERDICT	2	/* network -> front: verdict */
+#define IPC_READY	3	/* network -> front: set up, privileges gone */
 typedef void	(*ipc_msg_cb)(void *, uint32_t, uint32_t, const uint8_t *,
 		    size_t);
 typedef void	(*ipc_eof_cb)(void *);
@@ -132,6 +133,9 @@ enum proto {
 struct server;
 struct server	*server_new(struct event_base *, struct vcache *);
 int		 server_add(struct server *, int, enum proto);
+
+/* daemon.c */
+int		 listen_unix(const char *);
 
 /* tablesrv.c */
 int		 tablesrv_listen(const char *);

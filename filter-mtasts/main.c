@@ -27,19 +27,20 @@ static const struct cmd {
 	const char	*name;
 	int		(*run)(int, char **);
 	const char	*args;
-	const char	*promises;	/* pledge(2), OpenBSD only */
+	const char	*promises;	/* pledge(2), OpenBSD; NULL: the
+					   mode pledges after privdrop() */
 } cmds[] = {
 	{ "daemon",	cmd_daemon,
 	    "[-a anchor] [-c cafile] [-r resolver] [-s statedir] [-u user] "
 	    "-l proto=address ...",
-	    "stdio rpath wpath cpath inet unix proc id getpw" },
+	    NULL },
 	{ "exim",	cmd_exim,
 	    "[-a anchor] [-c cafile] [-r resolver] [-s statedir] domain",
 	    "stdio rpath wpath cpath inet" },
 	{ "filter",	cmd_filter,
 	    "[-a anchor] [-c cafile] [-r resolver] [-s statedir] "
 	    "[-S socket] [-t seconds] [-u user] [-x domain]",
-	    "stdio rpath wpath cpath inet unix proc id getpw" },
+	    NULL },
 	{ "match",	cmd_match,	"pattern host",		"stdio" },
 	{ "policy",	cmd_policy,	"[-j] [file]",		"stdio rpath" },
 	{ "query",	cmd_query,
@@ -85,7 +86,8 @@ main(int argc, char *argv[])
 		if (strcmp(argv[1], cmds[i].name) != 0)
 			continue;
 #ifdef __OpenBSD__
-		if (pledge(cmds[i].promises, NULL) == -1)
+		if (cmds[i].promises != NULL &&
+		    pledge(cmds[i].promises, NULL) == -1)
 			err(EXIT_USAGE, "pledge");
 #endif
 		return cmds[i].run(argc - 1, argv + 1);

@@ -91,7 +91,8 @@ net_msg(void *arg, uint32_t type, uint32_t id, const uint8_t *p, size_t len)
 	if (resolver_query(np->r, (const char *)p, net_verdict, req) == NULL) {
 		memset(&v, 0, sizeof(v));
 		v.kind = VERDICT_DEFER;
-		(void)snprintf(v.domain, sizeof(v.domain), "invalid");
+		(void)snprintf(v.domain, sizeof(v.domain), "%s",
+		    (const char *)p);
 		(void)snprintf(v.reason, sizeof(v.reason), "cannot resolve");
 		send_verdict(np->ipc, id, &v);
 		free(req);
@@ -169,7 +170,8 @@ netproc_run(int fd, const struct resolver_conf *conf, const char *user)
 		fatalx("%s", err);
 	privdrop(user, conf->statedir);
 	sandbox_network();
-	if ((np.ipc = ipc_new(base, fd, net_msg, net_eof, &np)) == NULL)
+	if ((np.ipc = ipc_new(base, fd, net_msg, net_eof, &np)) == NULL ||
+	    ipc_send(np.ipc, IPC_READY, 0, NULL, 0) == -1)
 		fatalx("cannot set up the link to the front process");
 	event_base_dispatch(base);
 	_exit(0);

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "extern.h"
@@ -71,19 +72,19 @@ sock_connect(void)
 }
 
 static int
-sock_ask_once(const char *req, char *reply, size_t replysz)
+sock_ask_once(const char *req, char *reply, size_t replysz, int timeout)
 {
 	struct pollfd	 pfd;
 	size_t		 off = 0;
 	ssize_t		 n;
 
-	if (sock_connect() == -1 ||
+	if (timeout <= 0 || sock_connect() == -1 ||
 	    write(sfd, req, strlen(req)) != (ssize_t)strlen(req))
 		return -1;
 	pfd.fd = sfd;
 	pfd.events = POLLIN;
 	while (off < replysz - 1) {
-		if (poll(&pfd, 1, ASK_TIMEOUT) != 1 ||
+		if (poll(&pfd, 1, timeout) != 1 ||
 		    (n = read(sfd, reply + off, replysz - 1 - off)) <= 0)
 			return -1;
 		off += n;
@@ -96,21 +97,37 @@ sock_ask_once(const char *req, char *reply, size_t replysz)
 	return -1;
 }
 
-/* One retry on a fresh connection: the filter may have restarted. */
+static int
+ms_since(const struct timespec *t0)
+{
+	struct timespec	 t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000 +
+	    (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/*
+ * One retry on a fresh connection, as the filter may have restarted,
+ * both within ASK_TIMEOUT in all.
+ */
 static const char *
 ask(const char *what, const char *key, char *reply, size_t replysz)
 {
-	char	 req[TABLE_REPLY_MAX];
+	struct timespec	 t0;
+	char		 req[TABLE_REPLY_MAX];
 
 	if (strchr(key, '\n') != NULL || strlen(key) > DNS_NAME_MAX)
 		return "error malformed key";
 	(void)snprintf(req, sizeof(req), "%s %s\n", what, key);
-	if (sock_ask_once(req, reply, replysz) == 0)
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (sock_ask_once(req, reply, replysz, ASK_TIMEOUT) == 0)
 		return reply;
 	if (sfd != -1)
 		close(sfd);
 	sfd = -1;
-	if (sock_ask_once(req, reply, replysz) == 0)
+	if (sock_ask_once(req, reply, replysz,
+	    ASK_TIMEOUT - ms_since(&t0)) == 0)
 		return reply;
 	return "error filter-mtasts not reachable";
 }
@@ -336,20 +353,24 @@ imsg_run(void)
 }
 
 /*
- * smtpd runs us as "table-mtasts NAME [/path]"; a wrapper turns that
- * into "filter-mtasts table NAME [/path]".  The first byte smtpd sends
- * tells the protocol: "config|..." is text, anything else imsg.
+ * smtpd runs "table-mtasts" with the table name as argv[0] and the
+ * path from smtpd.conf as argv[1]; through the shell wrapper only the
+ * path is left.  So an argument that begins with '/' is the socket,
+ * anything else the name.  The first byte smtpd sends tells the
+ * protocol: "config|..." is text, anything else imsg.
  */
 int
 cmd_table(int argc, char *argv[])
 {
 	char	 c;
+	int	 i;
 
 	sockpath = TABLESOCK;
 	if (argc > 3)
 		usage_cmd("table");
-	if (argc == 3)
-		sockpath = argv[2];
+	for (i = 1; i < argc; i++)
+		if (argv[i][0] == '/')
+			sockpath = argv[i];
 	/* A peek, so nothing is taken from under stdio or the imsg reader. */
 	if (recv(STDIN_FILENO, &c, 1, MSG_PEEK) != 1)
 		return 0;

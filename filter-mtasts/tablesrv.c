@@ -50,16 +50,21 @@ struct tablesrv {
 	int		 fd;
 };
 
-static const char *
-answer_check(struct vcache *vc, const char *domain)
+/* A defer fails closed too: smtpd tempfails what the filter missed. */
+static void
+answer_check(struct vcache *vc, const char *domain, struct evbuffer *out)
 {
 	const struct verdict *v;
 
 	if ((v = vcache_peek(vc, domain)) == NULL)
-		return "error no verdict yet for this domain";
-	if (v->kind == VERDICT_STS_ENFORCE || v->kind == VERDICT_DANE)
-		return "found";
-	return "not-found";
+		evbuffer_add_printf(out, "error no verdict yet for this "
+		    "domain\n");
+	else if (v->kind == VERDICT_STS_ENFORCE || v->kind == VERDICT_DANE)
+		evbuffer_add_printf(out, "found\n");
+	else if (v->kind == VERDICT_DEFER)
+		evbuffer_add_printf(out, "error %s\n", v->reason);
+	else
+		evbuffer_add_printf(out, "not-found\n");
 }
 
 static void
@@ -67,22 +72,27 @@ answer(struct vcache *vc, char *line, struct evbuffer *out)
 {
 	char		 norm[DNS_NAME_MAX + 1];
 	const char	*mx, *arg;
+	int		 kind;
 
 	if ((arg = strchr(line, ' ')) == NULL ||
-	    domain_normalize(arg + 1, norm, sizeof(norm)) != 0) {
+	    (kind = domain_normalize(arg + 1, norm, sizeof(norm))) == -1 ||
+	    (strncmp(line, "check ", 6) != 0 &&
+	    strncmp(line, "relayhost ", 10) != 0)) {
 		evbuffer_add_printf(out, "error malformed request\n");
 		return;
 	}
-	if (strncmp(line, "check ", 6) == 0)
-		evbuffer_add_printf(out, "%s\n", answer_check(vc, norm));
+	/* Address literals have no policy, as in the filter. */
+	if (kind == 1)
+		evbuffer_add_printf(out, "not-found\n");
+	else if (strncmp(line, "check ", 6) == 0)
+		answer_check(vc, norm, out);
 	else if (strncmp(line, "relayhost ", 10) == 0) {
 		if ((mx = vcache_next_mx(vc, norm)) != NULL)
 			evbuffer_add_printf(out, "found smtp+tls://%s:25\n",
 			    mx);
 		else
 			evbuffer_add_printf(out, "not-found\n");
-	} else
-		evbuffer_add_printf(out, "error unknown request\n");
+	}
 }
 
 static void
@@ -134,23 +144,9 @@ conn_accept(int fd, short ev, void *arg)
 int
 tablesrv_listen(const char *path)
 {
-	struct sockaddr_un	 sun;
-	int			 fd;
-	mode_t			 old;
+	int	 fd;
 
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path))
-		fatalx("%s: socket path too long", path);
-	memcpy(sun.sun_path, path, strlen(path));
-	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
-		fatal("socket");
-	if (unlink(path) == -1 && errno != ENOENT)
-		fatal("unlink %s", path);
-	old = umask(0111);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
-		fatal("bind %s", path);
-	umask(old);
+	fd = listen_unix(path);
 	if (listen(fd, 64) == -1)
 		fatal("listen %s", path);
 	return fd;

@@ -52,6 +52,7 @@ struct ventry {
 	TAILQ_HEAD(, vwaiter)	 waiters;
 	char			 domain[DNS_NAME_MAX + 1];
 	struct verdict		 v;
+	struct verdict		 last;		/* last enforce or dane */
 	int			 have, inflight;
 	time_t			 updated;
 	unsigned		 rr;		/* relay host rotation */
@@ -59,7 +60,7 @@ struct ventry {
 
 struct vcache {
 	struct ipc		*ipc;
-	int			 dead;
+	int			 ready, dead;
 	LIST_HEAD(, ventry)	 buckets[VC_BUCKETS];
 	TAILQ_HEAD(ventries, ventry) lru;
 	size_t			 n, max;
@@ -100,6 +101,7 @@ evict_one(struct vcache *vc)
 	LIST_REMOVE(e, bucket);
 	TAILQ_REMOVE(&vc->lru, e, lru);
 	vwire_clear(&e->v);
+	vwire_clear(&e->last);
 	free(e);
 	vc->n--;
 }
@@ -166,6 +168,10 @@ vc_msg(void *arg, uint32_t type, uint32_t id, const uint8_t *p, size_t len)
 	struct verdict	 v;
 
 	(void)id;
+	if (type == IPC_READY) {
+		vc->ready = 1;
+		return;
+	}
 	if (type != IPC_VERDICT || vwire_unpack(p, len, &v) == -1) {
 		log_warnx("malformed message from the network process");
 		return;
@@ -174,7 +180,15 @@ vc_msg(void *arg, uint32_t type, uint32_t id, const uint8_t *p, size_t len)
 		vwire_clear(&v);
 		return;
 	}
-	vwire_clear(&e->v);
+	/*
+	 * Mail queued under the enforcing action still needs a host when
+	 * a policy goes away: the last allowed ones, over verified TLS.
+	 */
+	if (e->v.kind == VERDICT_STS_ENFORCE || e->v.kind == VERDICT_DANE) {
+		vwire_clear(&e->last);
+		e->last = e->v;
+	} else
+		vwire_clear(&e->v);
 	e->v = v;
 	e->have = 1;
 	e->inflight = 0;
@@ -189,6 +203,8 @@ vc_eof(void *arg)
 	struct vcache	*vc = arg;
 	struct ventry	*e;
 
+	if (!vc->ready)
+		fatalx("the network process did not start (see above)");
 	log_warnx("the network process is gone: new domains are deferred");
 	vc->dead = 1;
 	TAILQ_FOREACH(e, &vc->lru, lru) {
@@ -288,16 +304,26 @@ vcache_peek(struct vcache *vc, const char *domain)
 	return &e->v;
 }
 
-/* The allowed MX hosts in turn, one per call: failover across retries. */
+/*
+ * The allowed MX hosts in turn, one per call: failover across retries.
+ * A defer has none; after none or testing, the last allowed ones.
+ */
 const char *
 vcache_next_mx(struct vcache *vc, const char *domain)
 {
-	struct ventry	*e;
+	const struct verdict	*v;
+	struct ventry		*e;
 
-	if (vcache_peek(vc, domain) == NULL ||
-	    (e = find(vc, domain)) == NULL || e->v.nmx == 0)
+	if (vcache_peek(vc, domain) == NULL || (e = find(vc, domain)) == NULL)
 		return NULL;
-	return e->v.mx[e->rr++ % e->v.nmx];
+	v = &e->v;
+	if (v->kind == VERDICT_DEFER)
+		return NULL;
+	if (v->nmx == 0)
+		v = &e->last;
+	if (v->nmx == 0)
+		return NULL;
+	return v->mx[e->rr++ % v->nmx];
 }
 
 void

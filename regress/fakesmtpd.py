@@ -160,9 +160,10 @@ def table_text(requests):
 
 
 def table_imsg(requests):
-    """smtpd 6.8: imsg frames on fd 0 (table_proc.c, API version 2)."""
+    """smtpd 6.8: imsg frames on fd 0 (table_proc.c, API version 2).
+    Only the path, as the table-mtasts shell wrapper passes it."""
     a, b = socket.socketpair()
-    p = subprocess.Popen([FM, "table", "mtasts", SOCK], stdin=b.fileno())
+    p = subprocess.Popen([FM, "table", SOCK], stdin=b.fileno())
     b.close()
 
     def frame(typ, payload):
@@ -262,18 +263,24 @@ def main():
             t = ask(["check enforce.example", "check ENFORCE.example.",
                      "relayhost enforce.example", "check dane.example",
                      "relayhost dane.example", "check testing.example",
-                     "relayhost testing.example", "check nomatch.example",
-                     "relayhost nomatch.example",
+                     "relayhost testing.example", "relayhost nomatch.example",
+                     "check [192.0.2.1]", "relayhost [IPv6:2001:db8::1]",
+                     "check nomatch.example",
                      "check never-seen.example", "bogus request"])
             exp = ["found", "found", "found smtp+tls://mx1.enforce.example:25",
                    "found", "found smtp+tls://mx.dane.example:25",
-                   "not-found", "not-found", "not-found", "not-found"]
-            check(t[:9] == exp, "table socket answers from memory", t)
-            check(t[9].startswith("error "),
+                   "not-found", "not-found", "not-found", "not-found",
+                   "not-found"]
+            check(t[:10] == exp, "table socket answers from memory; "
+                  "address literals have no policy", t)
+            check(t[10].startswith("error MTA-STS policy id 1"),
+                  "table socket: a defer verdict is an error, so a "
+                  "listener without the filter fails closed", t[10])
+            check(t[11].startswith("error "),
                   "table socket: a domain never seen is an error "
-                  "(smtpd tempfails)", t[9])
-            check(t[10].startswith("error "), "table socket: malformed "
-                  "request is an error", t[10])
+                  "(smtpd tempfails)", t[11])
+            check(t[12].startswith("error "), "table socket: malformed "
+                  "request is an error", t[12])
             reg, out = table_text([("check", "domain", "enforce.example"),
                                    ("check", "domain", "testing.example"),
                                    ("lookup", "relayhost", "enforce.example"),

@@ -33,6 +33,8 @@ run test_cache "$top/regress/test_cache"
 run cli.sh sh "$top/regress/cli.sh"
 run query.sh sh "$top/regress/query.sh"
 run filter.sh sh "$top/regress/filter.sh"
+run smtpd-6.8 sh "$top/regress/smtpd/smtpd.sh" run 6.8
+run smtpd-7.6 sh "$top/regress/smtpd/smtpd.sh" run 7.6
 
 pass=$(grep -c '^ok - ' "$log")
 fail=$(grep -c '^not ok - ' "$log")

@@ -46,7 +46,7 @@ WAIT=15			# upper bound for every readiness wait, seconds
 DOMAINS="enforce nomatch wildcard testing modenone nosts http404 http500
 redirect html big slow chunked-big expired wrongname untrusted twotxt
 rotate cached dane daneinsecure danebogus daneunusable danests mxbogus
-cname provider"
+cname provider mxwrongname mxnotls"
 
 die() {
 	echo "net.sh: $*" >&2
@@ -292,6 +292,10 @@ spec() {
 			policy enforce "mx.$D" ;;
 	rotate)		mx 10 mx; sts; host; policy testing "mx.$D" ;;
 	cached)		mx 10 mx; sts; host; policy enforce "mx.$D" ;;
+	# Enforce domains whose allowed MX the SMTP sink of regress/smtpd
+	# serves with a wrong-name certificate, or without STARTTLS.
+	mxwrongname)	mx 10 mx; sts; host; policy enforce "mx.$D" ;;
+	mxnotls)	mx 10 mx; sts; host; policy enforce "mx.$D" ;;
 	dane)		mx 10 mx; tlsa mx "3 1 1 $ee" ;;
 	daneinsecure)	unsigned; mx 10 mx; tlsa mx "3 1 1 $ee" ;;
 	danebogus)	mx 10 mx; tlsa mx "3 1 1 $ee"
