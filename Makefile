@@ -29,11 +29,11 @@ ALL_CFLAGS=	${CFLAGS} ${WARNINGS} ${PKG_CFLAGS} ${CPPFLAGS} -Ilib \
 		-DSTATEDIR=\"${STATEDIR}\"
 
 LIB=		lib/libmtasts.a
-LIB_OBJS=	lib/sts_error.o lib/sts_match.o lib/sts_policy.o \
+LIB_OBJS=	lib/abnf.o lib/sts_error.o lib/sts_match.o lib/sts_policy.o \
 		lib/sts_record.o lib/dns_wire.o lib/dns.o lib/dane.o \
 		lib/http_parse.o lib/fetch.o lib/cache.o lib/resolve.o \
 		lib/verdict.o
-PARSER_SRCS=	lib/sts_error.c lib/sts_match.c lib/sts_policy.c \
+PARSER_SRCS=	lib/abnf.c lib/sts_error.c lib/sts_match.c lib/sts_policy.c \
 		lib/sts_record.c
 PROG_OBJS=	filter-mtasts/main.o filter-mtasts/cmd_match.o \
 		filter-mtasts/cmd_policy.o filter-mtasts/cmd_record.o \

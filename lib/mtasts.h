@@ -103,6 +103,12 @@ int		 sts_mx_match(const char *, const char *);
 int		 sts_mx_pattern_valid(const char *, size_t);
 int		 dns_hostname_valid(const char *, size_t);
 
+/* abnf.c: character classes of the RFC 8461 ABNF, ASCII only. */
+int		 abnf_wsp(unsigned char);
+int		 abnf_digit(unsigned char);
+int		 abnf_alnum(unsigned char);
+int		 abnf_ext_name(unsigned char);
+
 /* sts_error.c: formatting of error text. */
 void		 sts_seterr(struct sts_error *, size_t, const char *, ...)
 		    __attribute__((__format__(__printf__, 3, 4)));

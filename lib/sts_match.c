@@ -19,13 +19,6 @@
 
 #include "mtasts.h"
 
-static int
-is_alnum(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9');
-}
-
 static unsigned char
 ascii_lower(unsigned char c)
 {
@@ -56,7 +49,7 @@ dns_hostname_valid(const char *s, size_t len)
 		if (c == '-') {
 			if (label == 0)
 				return 0;
-		} else if (!is_alnum(c))
+		} else if (!abnf_alnum(c))
 			return 0;
 		if (++label > DNS_LABEL_MAX)
 			return 0;

@@ -66,25 +66,6 @@ struct span {
 };
 
 static int
-is_wsp(unsigned char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-static int
-is_alnum(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9');
-}
-
-static int
-is_digit(unsigned char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static int
 fail(struct parse *p, const char *what, struct span v)
 {
 	char	 q[STS_ERR_MAX];
@@ -206,7 +187,7 @@ parse_max_age(struct parse *p, struct span v)
 	if (v.len == 0 || v.len > MAX_AGE_DIGITS)
 		return fail(p, "max_age must be 1 to 10 digits", v);
 	for (i = 0; i < v.len; i++) {
-		if (!is_digit(v.s[i]))
+		if (!abnf_digit(v.s[i]))
 			return fail(p, "max_age must be 1 to 10 digits", v);
 		n = n * 10 + (uint64_t)(v.s[i] - '0');
 	}
@@ -249,7 +230,7 @@ numeric_tld(struct span v)
 	size_t	 i = v.len;
 
 	while (i > 0 && v.s[i - 1] != '.')
-		if (!is_digit(v.s[--i]))
+		if (!abnf_digit(v.s[--i]))
 			return 0;
 	return 1;
 }
@@ -338,17 +319,16 @@ parse_line(struct parse *p, struct span l)
 
 	if (l.len == 0)
 		return fail(p, "empty line", l);
-	if (!is_alnum(l.s[0])) {
+	if (!abnf_alnum(l.s[0])) {
 		if (l.s[0] == '#')
 			return fail(p, "comments are not allowed", l);
-		if (is_wsp(l.s[0]))
+		if (abnf_wsp(l.s[0]))
 			return fail(p, "line begins with whitespace", l);
 		return fail(p, "line does not begin with a field name", l);
 	}
 	for (i = 0; i < l.len && l.s[i] != ':'; i++)
-		if (!is_alnum(l.s[i]) && l.s[i] != '_' && l.s[i] != '-' &&
-		    l.s[i] != '.') {
-			if (is_wsp(l.s[i]))
+		if (!abnf_ext_name(l.s[i])) {
+			if (abnf_wsp(l.s[i]))
 				return fail(p, "whitespace before ':'", l);
 			return fail(p, "invalid character in field name", l);
 		}
@@ -357,11 +337,11 @@ parse_line(struct parse *p, struct span l)
 	name.len = i;
 	if (name.len > EXT_NAME_MAX)
 		return fail(p, "field name longer than 32 characters", name);
-	for (i++; i < l.len && is_wsp(l.s[i]); i++)
+	for (i++; i < l.len && abnf_wsp(l.s[i]); i++)
 		;
 	v.s = l.s + i;
 	v.len = l.len - i;
-	while (v.len > 0 && is_wsp(v.s[v.len - 1]))
+	while (v.len > 0 && abnf_wsp(v.s[v.len - 1]))
 		v.len--;
 	if (v.len == 0)
 		return fail(p, "empty value", name);

@@ -42,25 +42,6 @@ struct scan {
 };
 
 static int
-is_wsp(unsigned char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-static int
-is_alnum(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9');
-}
-
-static int
-is_ext_name_char(unsigned char c)
-{
-	return is_alnum(c) || c == '_' || c == '-' || c == '.';
-}
-
-static int
 is_ext_value_char(unsigned char c)
 {
 	return c >= 0x21 && c <= 0x7e && c != ';' && c != '=';
@@ -69,7 +50,7 @@ is_ext_value_char(unsigned char c)
 static void
 skip_wsp(struct scan *sc)
 {
-	while (sc->pos < sc->len && is_wsp(sc->s[sc->pos]))
+	while (sc->pos < sc->len && abnf_wsp(sc->s[sc->pos]))
 		sc->pos++;
 }
 
@@ -99,9 +80,9 @@ scan_field(struct scan *sc, struct sts_record *rec, int *have_id)
 	size_t	 name, namelen, val, vallen;
 
 	name = sc->pos;
-	if (sc->pos >= sc->len || !is_alnum(sc->s[sc->pos]))
+	if (sc->pos >= sc->len || !abnf_alnum(sc->s[sc->pos]))
 		return fail_at(sc, "expected a field name");
-	while (sc->pos < sc->len && is_ext_name_char(sc->s[sc->pos]))
+	while (sc->pos < sc->len && abnf_ext_name(sc->s[sc->pos]))
 		sc->pos++;
 	namelen = sc->pos - name;
 	if (namelen > EXT_NAME_MAX) {
@@ -112,12 +93,12 @@ scan_field(struct scan *sc, struct sts_record *rec, int *have_id)
 		return fail_at(sc, "expected '=' after the field name");
 	val = ++sc->pos;
 	if (namelen == 2 && memcmp(sc->s + name, "id", 2) == 0) {
-		while (sc->pos < sc->len && is_alnum(sc->s[sc->pos]))
+		while (sc->pos < sc->len && abnf_alnum(sc->s[sc->pos]))
 			sc->pos++;
 		vallen = sc->pos - val;
 		if (vallen == 0 || vallen > STS_ID_MAX ||
 		    (sc->pos < sc->len && sc->s[sc->pos] != ';' &&
-		    !is_wsp(sc->s[sc->pos]))) {
+		    !abnf_wsp(sc->s[sc->pos]))) {
 			sc->pos = val;
 			return fail_at(sc,
 			    "id must be 1 to 32 letters or digits");
@@ -134,7 +115,7 @@ scan_field(struct scan *sc, struct sts_record *rec, int *have_id)
 	if (sc->pos == val)
 		return fail_at(sc, "empty or invalid extension value");
 	if (sc->pos < sc->len && sc->s[sc->pos] != ';' &&
-	    !is_wsp(sc->s[sc->pos]))
+	    !abnf_wsp(sc->s[sc->pos]))
 		return fail_at(sc, "invalid character in extension value");
 	return 0;
 }
@@ -147,7 +128,7 @@ sts_record_is_candidate(const char *s, size_t len)
 
 	if (len < i || memcmp(s, STS_VERSION, i) != 0)
 		return 0;
-	while (i < len && is_wsp(s[i]))
+	while (i < len && abnf_wsp(s[i]))
 		i++;
 	return i < len && s[i] == ';';
 }
