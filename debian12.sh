@@ -44,9 +44,14 @@ if [ -n "$missing" ]; then
 	[ -n "$norc" ] && rm -f /usr/sbin/policy-rc.d
 fi
 cd "$(dirname "$0")"
-if [ "$1" = test ] && [ "$(id -u)" -eq 0 ]; then
-	# Real MTAs for the end-to-end tests: Debian's OpenSMTPD 6.8, and
-	# 7.6 built from Debian trixie's source package (cached).
-	sh regress/smtpd/smtpd.sh setup || echo "debian12.sh: smtpd setup failed"
+# Real MTAs for the end-to-end tests: Debian's OpenSMTPD 6.8, and for
+# the tests 7.6 built from Debian trixie's source package (cached).
+# Neither ever replaces an MTA the machine already has.
+if [ "$(id -u)" -eq 0 ]; then
+	if [ "$1" = test ]; then
+		sh regress/smtpd/smtpd.sh setup
+	else
+		sh regress/smtpd/smtpd.sh setup 6.8
+	fi || echo "debian12.sh: smtpd setup failed"
 fi
 exec make "$1"

@@ -67,3 +67,13 @@ for r in rows:
     print("%-20s %-12s %-24s %s" % (r["domain"], r["verdict"],
         ",".join(r["mx"]) or "-", r["reason"][:78]))
 ' "$@"
+
+echo
+echo "== OpenSMTPD 6.8 relaying through filter-mtasts (filter + proc table)"
+if [ -x /usr/sbin/smtpd ] || [ -x /var/tmp/filter-mtasts-smtpd68/root/usr/sbin/smtpd ]; then
+	FILTER_MTASTS=$top/filter-mtasts/filter-mtasts NET_NS=mtasts-demo-smtpd$$ \
+	    sh "$top/regress/smtpd/smtpd.sh" run 6.8 demo 2>&1 |
+	    grep -vE '^(ok|not ok|skip) - |^# '
+else
+	echo "(OpenSMTPD not installed: sh regress/smtpd/smtpd.sh setup 6.8)"
+fi

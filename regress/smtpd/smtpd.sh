@@ -4,7 +4,7 @@
 # package), on the hermetic DNSSEC + HTTPS network of regress/net/net.sh
 # with the SMTP sink sink.py behind every MX host address.
 #
-# usage: smtpd.sh setup
+# usage: smtpd.sh setup [6.8]
 #        smtpd.sh run VERSION [PHASE...]
 #
 # setup (root): installs with apt-get what the tests need (opensmtpd,
@@ -21,6 +21,7 @@
 #   PHASE is "stub" (a minimal proc filter and proc table of our own,
 #   stub.py: proves the harness) and/or "mtasts" (filter-mtasts
 #   itself); default both.  Exit status 1 if any check failed.
+#   PHASE "demo" (make demo) prints a table of verdicts and outcomes.
 #
 # env: FILTER_MTASTS  the program (default: the build in this tree)
 #      NET_NS         network namespace name (default mtasts-smtpd, or
@@ -314,7 +315,9 @@ setup_smtpd76() {
 }
 
 cmd_setup() {
-	[ $# -eq 0 ] || usage
+	# "setup 6.8": only what make demo needs
+	su_only=${1:-}
+	[ $# -eq 0 ] || [ "$su_only" = 6.8 ] || usage
 	if [ "$(id -u)" -ne 0 ]; then
 		setup_say "must run as root"
 		exit 1
@@ -325,7 +328,7 @@ cmd_setup() {
 	setup_user || su_rc=1
 	setup_smtpd68 || su_rc=1
 	# the 7.6 build uses 6.8's users and PATH_CHROOT
-	if [ $su_rc -eq 0 ]; then
+	if [ $su_rc -eq 0 ] && [ "$su_only" != 6.8 ]; then
 		setup_smtpd76 || su_rc=1
 	fi
 	setup_say "done in $(($(now) - su_start)) s$([ $su_rc -eq 0 ] || echo ', with errors')"
@@ -955,6 +958,75 @@ phase_mtasts() {
 	stop_smtpd
 }
 
+# demo_did RCPT: what smtpd did with the message, in a few words.
+demo_did() {
+	dd_code=$(ev "${1%@*}" rcpt-reply code)
+	if [ "$dd_code" != 250 ]; then
+		echo "refused at RCPT: $dd_code $(ev "${1%@*}" rcpt-reply text)"
+		return
+	fi
+	dd_got=$(delivered "$1" | head -n 1)
+	if [ -n "$dd_got" ]; then
+		set -- "$1" $dd_got
+		if verified "$1"; then
+			echo "delivered to $2 over verified TLS (${3%%_*})"
+		elif [ "$3" = none ]; then
+			echo "delivered to $2 in plaintext"
+		else
+			echo "delivered to $2 over TLS (${3%%_*}), not verified"
+		fi
+		return
+	fi
+	dd_q=$(queued "$1" | awk -F'|' '{ print $14; exit }')
+	dd_why=$(demo_mta_error "${1#*@}")
+	echo "kept queued: ${dd_why:-${dd_q:-no delivery yet}}"
+}
+
+# demo_mta_error DOMAIN: smtpd's own words on why its allowed MX (the
+# one relayhost answer) was not used: the session's error line.
+demo_mta_error() {
+	de_ip=$(sh "$net" exec "$dir" getent hosts "mx.$1" | awk '{ print $1; exit }')
+	[ -n "$de_ip" ] || return
+	for de_sid in $(grep -F "mta connecting address=smtp+tls://$de_ip:25" \
+	    "$smtpd_log" | cut -d' ' -f1 | sort -u); do
+		grep -E "^$de_sid mta (error reason=|ssl_check_name|.*(cert|TLS).*(fail|error))" \
+		    "$smtpd_log" | head -n 1 | cut -d' ' -f3-
+	done | head -n 1
+}
+
+# make demo: a handful of domains through smtpd and filter-mtasts, and
+# a table of the verdict and what smtpd did with each message.
+phase_demo() {
+	if ! start_smtpd mtasts "$work/mtasts.conf"; then
+		echo "smtpd did not start: $smtpd_err"
+		smtpd_tail
+		return
+	fi
+	dm_rcpts="d@enforce.example d@wildcard.example d@nomatch.example
+	    d@testing.example d@nosts.example d@dane.example d@$WN d@$NT"
+	dm_n=0
+	for dm_r in $dm_rcpts; do
+		dm_n=$((dm_n + 1))
+		submit "d$dm_n" "d$dm_n@${dm_r#*@}" 40
+	done
+	dm_n=0
+	dm_all=
+	for dm_r in $dm_rcpts; do
+		dm_n=$((dm_n + 1))
+		dm_all="$dm_all d$dm_n@${dm_r#*@}"
+	done
+	settle $dm_all >/dev/null
+	printf '\n%-20s %-12s %s\n' domain verdict "what OpenSMTPD $V did"
+	for dm_r in $dm_all; do
+		dm_d=${dm_r#*@}
+		dm_v=$(grep -o "rcpt $dm_d: [a-z-]*" "$smtpd_log" | tail -n 1 |
+		    awk '{ print $3 }')
+		printf '%-20s %-12s %s\n' "$dm_d" "${dm_v:--}" "$(demo_did "$dm_r")"
+	done
+	echo
+	stop_smtpd
+}
+
 cmd_run() {
 	[ $# -ge 1 ] || usage
 	V=$1
@@ -963,7 +1035,7 @@ cmd_run() {
 	phases=${*:-stub mtasts}
 	for rn_p in $phases; do
 		case $rn_p in
-		stub | mtasts) ;;
+		stub | mtasts | demo) ;;
 		*) usage ;;
 		esac
 	done
