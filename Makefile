@@ -55,7 +55,8 @@ REGRESS_OBJS=	regress/test_record.o regress/test_policy.o \
 		regress/test_cache.o regress/regress.o
 FUZZ_PROGS=	regress/fuzz/fuzz_record regress/fuzz/fuzz_policy \
 		regress/fuzz/fuzz_match regress/fuzz/fuzz_http \
-		regress/fuzz/fuzz_dns_wire regress/fuzz/fuzz_vwire
+		regress/fuzz/fuzz_dns_wire regress/fuzz/fuzz_vwire \
+		regress/fuzz/fuzz_netstring
 FUZZ_CC?=	clang
 FUZZ_FLAGS=	-g -O1 -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all
@@ -140,6 +141,13 @@ regress/fuzz/fuzz_vwire: regress/fuzz/fuzz_vwire.c filter-mtasts/vwire.c \
 	    regress/fuzz/fuzz_vwire.c filter-mtasts/vwire.c lib/resolve.c \
 	    ${PARSER_SRCS} ${PKG_LIBS}
 
+regress/fuzz/fuzz_netstring: regress/fuzz/fuzz_netstring.c \
+    filter-mtasts/netstring.c
+	${FUZZ_CC} ${FUZZ_FLAGS} -Ifilter-mtasts -o $@ \
+	    regress/fuzz/fuzz_netstring.c filter-mtasts/netstring.c
+
+fuzz-progs: ${FUZZ_PROGS}
+
 demo: all
 	sh regress/demo.sh
 
@@ -169,4 +177,4 @@ clean:
 	rm -f filter-mtasts/sandbox-*.o
 	rm -f ${REGRESS_OBJS} ${REGRESS_PROGS} ${FUZZ_PROGS} bench/bench_cache
 
-.PHONY: all bench regress regress-progs test fuzz demo lint install clean
+.PHONY: all bench fuzz-progs regress regress-progs test fuzz demo lint install clean
