@@ -1,5 +1,5 @@
 #!/bin/sh
-# Time filter-mtasts query on the hermetic test network (root only):
+# Time filter-mtasts on the hermetic test network (root only): query
 # a cold pass (empty state directory: DNS, policy fetch, cache write)
 # and a cached pass (same directory: DNS only, no fetch), N runs each.
 # The network's resolver is warm after the first run in both cases.
@@ -49,3 +49,6 @@ while [ $i -lt "$n" ]; do
 	echo $(((t1 - t0) / 1000))
 	i=$((i + 1))
 done | median | awk '{ printf "process start in the namespace (overhead included above): median %.1f ms\n", $1 / 1000 }'
+id _mtasts >/dev/null 2>&1 &&
+    sh "$net" exec "$work/net" python3 "$top/bench/filter_rcpt.py" "$fm" \
+    "$work/net" 2000
