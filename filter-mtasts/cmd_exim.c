@@ -79,7 +79,7 @@ cmd_exim(int argc, char *argv[])
 	}
 	if ((x.base = event_base_new()) == NULL)
 		errx(EXIT_USAGE, "cannot create an event loop");
-	r = resolver_setup(x.base, &conf, sgiven);
+	r = resolver_setup(x.base, &conf, sgiven, 1);
 	if (resolver_query(r, norm, on_verdict, &x) == NULL)
 		errx(EXIT_USAGE, "%s: cannot start the query", norm);
 	event_base_dispatch(x.base);

@@ -110,7 +110,7 @@ cmd_query(int argc, char *argv[])
 		}
 	if ((q.base = event_base_new()) == NULL)
 		errx(EXIT_USAGE, "cannot create an event loop");
-	r = resolver_setup(q.base, &conf, sgiven);
+	r = resolver_setup(q.base, &conf, sgiven, 0);
 	q.left = argc;
 	for (i = 0; i < argc; i++)
 		if (resolver_query(r, argv[i], on_verdict, &q) == NULL)

@@ -43,6 +43,20 @@
 
 #define LISTEN_MAX	8
 
+/* The socket's directory is made when missing (root: before the drop). */
+static void
+sock_dir(const char *path)
+{
+	char	 dir[sizeof(((struct sockaddr_un *)0)->sun_path)], *slash;
+
+	(void)snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
+		return;
+	*slash = '\0';
+	if (mkdir(dir, 0755) == -1 && errno != EEXIST)
+		fatal("mkdir %s", dir);
+}
+
 int
 listen_unix(const char *path)
 {
@@ -50,6 +64,7 @@ listen_unix(const char *path)
 	int			 fd;
 	mode_t			 old;
 
+	sock_dir(path);
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof(sun.sun_path))

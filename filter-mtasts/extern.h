@@ -63,7 +63,7 @@ int		 cmd_exim(int, char **);
 void		 resolver_defaults(struct resolver_conf *);
 int		 resolver_option(int, char *, struct resolver_conf *);
 struct resolver	*resolver_setup(struct event_base *, struct resolver_conf *,
-		    int);
+		    int, int);
 
 /* log.c */
 void		 log_info(const char *, ...)

@@ -238,27 +238,12 @@ filter_options(int argc, char *argv[])
 		usage_cmd("filter");
 }
 
-/* The directory of the table socket, when root and it is missing. */
-static void
-sock_dir(const char *path)
-{
-	char	 dir[512], *slash;
-
-	(void)snprintf(dir, sizeof(dir), "%s", path);
-	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
-		return;
-	*slash = '\0';
-	if (mkdir(dir, 0755) == -1 && errno != EEXIST)
-		fatal("mkdir %s", dir);
-}
-
 int
 cmd_filter(int argc, char *argv[])
 {
 	pid_t	 pid;
 
 	filter_options(argc, argv);
-	sock_dir(f.sock);
 	f.sockfd = tablesrv_listen(f.sock);
 	f.netfd = netproc_start(&f.conf, f.user, &pid);
 	privdrop(f.user, NULL);

@@ -66,20 +66,22 @@ resolver_option(int ch, char *arg, struct resolver_conf *conf)
 
 /*
  * The default state directory may be out of reach of a user running
- * a check by hand: then go on without a cache, and say so.  A
+ * a check by hand: then go on without a cache, and say so unless
+ * quiet (Exim's ${run} takes stderr as part of the answer).  A
  * directory named with -s must work.
  */
 struct resolver *
 resolver_setup(struct event_base *base, struct resolver_conf *conf,
-    int statedir_given)
+    int statedir_given, int quiet)
 {
 	struct resolver	*r;
 	char		 err[STS_ERR_MAX * 2];
 
 	if (!statedir_given && (mkdir(conf->statedir, 0700) == -1 &&
 	    errno != EEXIST ? -1 : access(conf->statedir, W_OK | X_OK)) == -1) {
-		warnx("%s: %s; going on without a policy cache",
-		    conf->statedir, strerror(errno));
+		if (!quiet)
+			warnx("%s: %s; going on without a policy cache",
+			    conf->statedir, strerror(errno));
 		conf->statedir = NULL;
 	}
 	if ((r = resolver_new(base, conf, err, sizeof(err))) == NULL)

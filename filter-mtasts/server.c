@@ -171,6 +171,7 @@ client_request(struct client *c, const char *key, size_t keylen)
 	const struct verdict	*v;
 	struct timeval		 tv = { REQ_TIMEOUT, 0 };
 	char			 dom[DNS_NAME_MAX + 2], norm[DNS_NAME_MAX + 1];
+	int			 kind;
 
 	if (c->npending >= PENDING_MAX || (r = calloc(1, sizeof(*r))) == NULL)
 		return -1;
@@ -178,12 +179,17 @@ client_request(struct client *c, const char *key, size_t keylen)
 	evtimer_assign(&r->timer, c->srv->base, on_timeout, r);
 	TAILQ_INSERT_TAIL(&c->reqs, r, entry);
 	c->npending++;
-	if (keylen >= sizeof(dom) || memchr(key, '\0', keylen) != NULL ||
-	    (memcpy(dom, key, keylen), dom[keylen] = '\0',
-	    domain_normalize(dom, norm, sizeof(norm))) != 0) {
+	kind = -1;
+	if (keylen < sizeof(dom) && memchr(key, '\0', keylen) == NULL) {
+		memcpy(dom, key, keylen);
+		dom[keylen] = '\0';
+		kind = domain_normalize(dom, norm, sizeof(norm));
+	}
+	if (kind != 0) {
+		/* An address literal has no policy; anything else is junk. */
 		(void)snprintf(r->reply, sizeof(r->reply), "%s",
-		    c->proto == PROTO_SOCKETMAP ? "NOTFOUND " :
-		    "DEFER not a domain name");
+		    c->proto == PROTO_SOCKETMAP ? "NOTFOUND " : kind == 1 ?
+		    "NONE" : "DEFER not a domain name");
 		r->done = 1;
 		return 0;
 	}
@@ -232,7 +238,7 @@ exim_read(struct client *c, struct evbuffer *in)
 	int	 r;
 
 	while ((line = evbuffer_readln(in, &len, EVBUFFER_EOL_CRLF)) != NULL) {
-		r = client_request(c, line, len);
+		r = len > EXIM_LINE_MAX ? -1 : client_request(c, line, len);
 		free(line);
 		if (r == -1)
 			return -1;

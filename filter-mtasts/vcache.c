@@ -265,7 +265,7 @@ vcache_lookup(struct vcache *vc, const char *domain, vcache_cb cb, void *arg,
 		*vp = &e->v;
 		return VC_HIT;
 	}
-	if (vc->dead && !e->have) {
+	if (vc->dead && (!e->have || now - e->updated >= VC_STALE_MAX)) {
 		e->v.kind = VERDICT_DEFER;
 		(void)snprintf(e->v.domain, sizeof(e->v.domain), "%s", domain);
 		(void)snprintf(e->v.reason, sizeof(e->v.reason),
