@@ -136,10 +136,10 @@ regress/fuzz/fuzz_dns_wire: regress/fuzz/fuzz_dns_wire.c lib/dns_wire.c
 	${FUZZ_CC} ${FUZZ_FLAGS} -Ilib -o $@ regress/fuzz/fuzz_dns_wire.c \
 	    lib/dns_wire.c
 regress/fuzz/fuzz_vwire: regress/fuzz/fuzz_vwire.c filter-mtasts/vwire.c \
-    ${LIB}
+    ${PARSER_SRCS}
 	${FUZZ_CC} ${FUZZ_FLAGS} -D_GNU_SOURCE -Ilib -Ifilter-mtasts -o $@ \
-	    regress/fuzz/fuzz_vwire.c filter-mtasts/vwire.c lib/resolve.c \
-	    ${PARSER_SRCS} ${PKG_LIBS}
+	    regress/fuzz/fuzz_vwire.c filter-mtasts/vwire.c ${PARSER_SRCS} \
+	    ${PKG_LIBS}
 
 regress/fuzz/fuzz_netstring: regress/fuzz/fuzz_netstring.c \
     filter-mtasts/netstring.c
@@ -155,6 +155,7 @@ demo: all
 bench: all bench/bench_cache
 	bench/bench_cache 10000
 	sh bench/query.sh 20
+	sh regress/mta/mta.sh bench -n 50000 -c 8
 
 bench/bench_cache: bench/bench_cache.c ${LIB}
 	${CC} ${ALL_CFLAGS} ${LDFLAGS} -o $@ bench/bench_cache.c ${LIB} \

@@ -50,6 +50,8 @@ cd "$(dirname "$0")"
 if [ "$(id -u)" -eq 0 ]; then
 	if [ "$1" = test ]; then
 		sh regress/smtpd/smtpd.sh setup
+		# Exim 4.96 and Postfix 3.7, unpacked beside each other.
+		sh regress/mta/mta.sh setup || echo "debian12.sh: mta setup failed"
 	else
 		sh regress/smtpd/smtpd.sh setup 6.8
 	fi || echo "debian12.sh: smtpd setup failed"

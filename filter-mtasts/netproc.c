@@ -55,13 +55,20 @@ struct netreq {
 };
 
 static void
-send_verdict(struct ipc *ipc, uint32_t id, const struct verdict *v)
+send_verdict(struct ipc *ipc, uint32_t id, const struct verdict *cv)
 {
+	struct verdict	 v = *cv;
 	struct evbuffer	*b;
+	size_t		 i;
 
+	/* One printable line: the front refuses anything else. */
+	for (i = 0; v.reason[i] != '\0'; i++)
+		if ((unsigned char)v.reason[i] < 0x20 ||
+		    (unsigned char)v.reason[i] > 0x7e)
+			v.reason[i] = '?';
 	if ((b = evbuffer_new()) == NULL)
 		return;
-	if (vwire_pack(v, b) == 0)
+	if (vwire_pack(&v, b) == 0)
 		(void)ipc_send(ipc, IPC_VERDICT, id, evbuffer_pullup(b, -1),
 		    evbuffer_get_length(b));
 	evbuffer_free(b);

@@ -226,6 +226,8 @@ socketmap_read(struct client *c, struct evbuffer *in)
 		    (sp + 1 - p)) == -1)
 			return -1;
 		evbuffer_drain(in, used);
+		/* Answers known at once go out now: they do not wait. */
+		client_flush(c);
 	}
 	return 0;
 }
@@ -242,6 +244,8 @@ exim_read(struct client *c, struct evbuffer *in)
 		free(line);
 		if (r == -1)
 			return -1;
+		if (!c->eof)
+			client_flush(c);
 	}
 	return evbuffer_get_length(in) > EXIM_LINE_MAX ? -1 : 0;
 }

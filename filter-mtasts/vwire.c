@@ -90,12 +90,16 @@ vwire_unpack(const uint8_t *buf, size_t len, struct verdict *v)
 	v->kind = ntohl(n[0]);
 	v->dane_all = ntohl(n[2]) == 1;
 	if (ntohl(n[0]) > VERDICT_DEFER || ntohl(n[1]) > VWIRE_MX_MAX ||
-	    ntohl(n[2]) > 1)
+	    ntohl(n[2]) > 1 || (ntohl(n[2]) == 1 && v->kind != VERDICT_DANE))
 		return -1;
 	if ((s = next_string(&p, end, DNS_NAME_MAX)) == NULL ||
 	    domain_normalize(s, v->domain, sizeof(v->domain)) == -1 ||
 	    (s = next_string(&p, end, sizeof(v->reason) - 1)) == NULL)
 		return -1;
+	/* The reason reaches smtpd, MTAs and logs as one line of text. */
+	for (i = 0; s[i] != '\0'; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e)
+			return -1;
 	memcpy(v->reason, s, strlen(s) + 1);
 	if ((v->mx = calloc(ntohl(n[1]) + 1, sizeof(*v->mx))) == NULL)
 		return -1;

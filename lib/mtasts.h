@@ -102,6 +102,9 @@ const char	*sts_mode_name(enum sts_mode);
 int		 sts_mx_match(const char *, const char *);
 int		 sts_mx_pattern_valid(const char *, size_t);
 int		 dns_hostname_valid(const char *, size_t);
+/* A recipient domain, lower case without root dot: 0, an address
+ * literal kept as given: 1, neither: -1. */
+int		 domain_normalize(const char *, char *, size_t);
 
 /* abnf.c: character classes of the RFC 8461 ABNF, ASCII only. */
 int		 abnf_wsp(unsigned char);
@@ -315,6 +318,5 @@ struct pass_waiter *resolver_query(struct resolver *, const char *, verdict_cb,
 		    void *);
 void		 resolver_cancel(struct pass_waiter *);
 const char	*verdict_name(enum verdict_kind);
-int		 domain_normalize(const char *, char *, size_t);
 
 #endif /* MTASTS_H */

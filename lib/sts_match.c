@@ -15,7 +15,12 @@
  */
 
 
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
 #include <string.h>
+#include <strings.h>
 
 #include "mtasts.h"
 
@@ -103,4 +108,44 @@ sts_mx_match(const char *pattern, const char *host)
 	plen -= 2;
 	return (size_t)(host + hlen - dot) == plen &&
 	    name_equal(pattern + 2, dot, plen);
+}
+
+/* RFC 5321 4.1.3: [IPv4] or [IPv6:address]. */
+static int
+address_literal(const char *in, size_t len, char *out, size_t outsz)
+{
+	char		 a[64];
+	uint8_t		 buf[16];
+	const char	*s = in + 1;
+	int		 af = AF_INET;
+
+	if (len - 2 >= sizeof(a) || len >= outsz)
+		return -1;
+	if (strncasecmp(s, "IPv6:", 5) == 0) {
+		af = AF_INET6;
+		s += 5;
+	}
+	memcpy(a, s, in + len - 1 - s);
+	a[in + len - 1 - s] = '\0';
+	if (inet_pton(af, a, buf) != 1)
+		return -1;
+	memcpy(out, in, len + 1);
+	return 1;
+}
+
+int
+domain_normalize(const char *in, char *out, size_t outsz)
+{
+	size_t	 len = strlen(in), i;
+
+	if (len >= 2 && in[0] == '[' && in[len - 1] == ']')
+		return address_literal(in, len, out, outsz);
+	if (len > 0 && in[len - 1] == '.')
+		len--;
+	if (len >= outsz || !dns_hostname_valid(in, len))
+		return -1;
+	for (i = 0; i < len; i++)
+		out[i] = (in[i] >= 'A' && in[i] <= 'Z') ? in[i] + 32 : in[i];
+	out[len] = '\0';
+	return 0;
 }

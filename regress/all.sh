@@ -88,8 +88,7 @@ fi
 if ! have clang; then
 	say "skip - fuzz smoke run: clang not installed"
 elif copy_tree fuzz &&
-    make -C "$work/fuzz" regress/fuzz/fuzz_record regress/fuzz/fuzz_policy \
-    regress/fuzz/fuzz_match >"$work/fuzz.log" 2>&1; then
+    make -C "$work/fuzz" fuzz-progs >"$work/fuzz.log" 2>&1; then
 	sh "$work/fuzz/regress/fuzz/run.sh" -s | tee -a "$log"
 else
 	[ -f "$work/fuzz.log" ] && cat "$work/fuzz.log"

@@ -100,7 +100,8 @@ fuzz() {
 	    tail -n 60 >&2
 }
 
-for t in fuzz_record fuzz_policy fuzz_match; do
+for t in fuzz_record fuzz_policy fuzz_match fuzz_http fuzz_dns_wire \
+    fuzz_vwire fuzz_netstring; do
 	fuzz $t
 done
 exit $failed

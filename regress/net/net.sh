@@ -679,7 +679,6 @@ spawn() {
 }
 
 make_netns() {
-	ip netns add "$ns" || die "cannot create namespace $ns"
 	ip -n "$ns" link set lo up &&
 	ip -n "$ns" link add mtasts0 type veth peer name mtasts1 &&
 	ip -n "$ns" link set mtasts0 addrgenmode none &&
@@ -732,7 +731,7 @@ cmd_start() {
 	    "$dir/hosts" "$dir/root.key" "$dir/root.hints" "$dir/ca.pem" \
 	    "$dir/resolv.conf" "$dir/unbound.conf" "$dir/unbound.pid" \
 	    "$dir/unbound.ctl"
-	echo "$ns" >"$dir/netns"
+	rm -f "$dir/netns"
 	mkdir -p "$dir/www" "$dir/nginx/extra" "$dir/nginx/status" \
 	    "$dir/nginx/temp" "$dir/nsd" "$dir/aux" "$dir/run" "$dir/log"
 	: >"$dir/hosts"
@@ -745,6 +744,10 @@ cmd_start() {
 	nginx_conf >"$dir/nginx/nginx.conf"
 	printf 'nameserver %s\noptions edns0 trust-ad\n' "$RESOLVER" >"$dir/resolv.conf"
 
+	# Only a namespace this run created may be torn down on failure:
+	# two starts racing for one name must not delete each other's.
+	ip netns add "$ns" || die "cannot create namespace $ns"
+	echo "$ns" >"$dir/netns"
 	trap 'cmd_stop "$dir" >/dev/null 2>&1' EXIT
 	make_netns || die "cannot set up namespace $ns"
 	spawn nsd nsd -d -c "$dir/nsd/nsd.conf"

@@ -1,0 +1,1077 @@
+#!/bin/sh
+# mta.sh - end-to-end tests of filter-mtasts with real Exim 4.96 and
+# Postfix 3.7 (Debian 12's packages) on the hermetic DNSSEC + HTTPS
+# network of regress/net/net.sh, with the SMTP sink of
+# regress/smtpd/sink.py behind every MX host address.
+#
+# usage: mta.sh setup
+#        mta.sh run exim|postfix|proto
+#        mta.sh bench [BENCH_SOCKETMAP_ARGS...]
+#
+# setup (root): installs with apt-get what the network and the tests
+#   need, unpacks Debian's exim4-daemon-light and postfix (apt-get
+#   download + dpkg-deb -x) into private prefixes under $MTA_PREFIX
+#   (default /var/tmp/filter-mtasts-mta) -- the two packages conflict
+#   with each other and with opensmtpd, so neither is installed --,
+#   installs their library dependencies with apt-get, and creates the
+#   users and groups the packages' maintainer scripts would (Debian-exim,
+#   postfix, postdrop) and _mtasts.  Idempotent; says what it did.
+#
+# run MTA: starts the network (namespace $NET_NS, default mtasts-mtaPID),
+#   the sink, "filter-mtasts daemon" and the MTA, submits messages to
+#   the MTA (Exim 127.0.26.2:25, Postfix 127.0.26.3:25), and judges
+#   each by the sink's mailboxes and the MTA's log and queue.  Prints
+#   "ok - MTA: ...", "not ok - ..." (with "# " detail lines) or one
+#   "skip - MTA: ..."; exit status 1 if a check failed.  "proto" runs
+#   proto_test.py (socketmap and Exim socket protocol, no MTA).
+#
+# bench: bench_socketmap.py against a daemon with a warm cache (not a
+#   test: it prints lookups per second and latencies); arguments go to
+#   it, e.g. "-n 20000 -c 8 -d 1 -p 1".
+#
+# env: FILTER_MTASTS  the program (default: the build in this tree)
+#      NET_NS         network namespace (default mtasts-mtaPID)
+#      MTA_PREFIX     where setup unpacks the MTAs
+#      MTA_KEEP=1     keep the work directory (its path is printed)
+#
+# The MTA configurations are the files next to this script: exim.conf
+# (complete; paths set with -D macros), postfix-main.cf (the lines
+# filter-mtasts needs; the private instance's paths are appended here)
+# and postfix-master.cf.  See /work/shared/docs/test-network.md and
+# integration.md (sections E and F).
+
+set -u
+PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
+umask 022
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+net=$top/regress/net/net.sh
+sinkpy=$top/regress/smtpd/sink.py
+tool=$here/mtatool.py
+FILTER_MTASTS=${FILTER_MTASTS:-$top/filter-mtasts/filter-mtasts}
+PREFIX=${MTA_PREFIX:-/var/tmp/filter-mtasts-mta}
+
+EXIM_ROOT=$PREFIX/exim
+EXIM=$EXIM_ROOT/usr/sbin/exim4
+PF_ROOT=$PREFIX/postfix
+PF_LIB=$PF_ROOT/usr/lib/postfix
+PF_SBIN=$PF_ROOT/usr/sbin
+
+EXIM_IP=127.0.26.2
+POSTFIX_IP=127.0.26.3
+RESOLVER=127.0.53.2
+SOCKETMAP=127.0.0.1:8461
+HELO=sender.example
+SETTLE=30		# seconds: upper bound for a message to settle
+WAIT=20			# seconds: upper bound for a daemon to start or stop
+
+usage() {
+	sed -n '/^# usage:/,/^#$/s/^# //p' "$0" >&2
+	exit 2
+}
+
+have() {
+	command -v "$1" >/dev/null 2>&1
+}
+
+now() {
+	date +%s
+}
+
+# ================================================================ setup
+
+# The network (net.sh), the sink and the tests.
+PKGS="python3 openssl procps iproute2 util-linux nsd ldnsutils unbound
+nginx-light bind9-dnsutils curl netbase"
+# Library packages that the unpacked binaries may need beyond their
+# Depends (none known; the Depends are read from the .debs).
+EXTRA_LIBS=""
+
+say() {
+	echo "mta.sh setup: $*"
+}
+
+installed() {
+	dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null | grep -qx installed
+}
+
+apt_updated=
+apt_update() {
+	[ -n "$apt_updated" ] && return 0
+	apt-get update -qq && apt_updated=1
+}
+
+# apt_install PKG...: those not installed yet, starting no service on
+# the host (a temporary policy-rc.d, only if none exists).
+apt_install() {
+	ai_missing=
+	for ai_p; do
+		installed "$ai_p" || ai_missing="$ai_missing $ai_p"
+	done
+	[ -n "$ai_missing" ] || return 0
+	say "packages: installing$ai_missing"
+	ai_norc=
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+		chmod 755 /usr/sbin/policy-rc.d
+		ai_norc=1
+	fi
+	# shellcheck disable=SC2086
+	apt_update && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends $ai_missing >"$PREFIX/apt.log" 2>&1
+	ai_rc=$?
+	[ -n "$ai_norc" ] && rm -f /usr/sbin/policy-rc.d
+	[ $ai_rc -eq 0 ] || { tail -n 20 "$PREFIX/apt.log"; say "apt-get install failed:$ai_missing"; }
+	return $ai_rc
+}
+
+# lib_depends DEB: the library packages among DEB's Depends and
+# Pre-Depends (first alternative, no version).  Everything else
+# (exim4-base, debconf, adduser, ...) belongs to package management.
+lib_depends() {
+	dpkg-deb -f "$1" Pre-Depends Depends | sed 's/^[A-Za-z-]*: //' |
+	    tr ',' '\n' | sed -e 's/|.*//' -e 's/(.*)//' -e 's/:any//' -e 's/[[:space:]]//g' |
+	    grep '^lib' | sort -u | tr '\n' ' '
+}
+
+# unpack PKG ROOT: apt-get download PKG, dpkg-deb -x it into ROOT, and
+# install its library dependencies.  Skipped if ROOT/.deb names the
+# candidate version already.
+unpack() {
+	up_pkg=$1 up_root=$2
+	apt_update || return 1
+	up_ver=$(apt-cache policy "$up_pkg" | sed -n 's/^ *Candidate: //p')
+	if [ -z "$up_ver" ] || [ "$up_ver" = "(none)" ]; then
+		say "$up_pkg: no candidate version in the apt sources"
+		return 1
+	fi
+	if [ "$(cat "$up_root/.deb" 2>/dev/null)" = "${up_pkg}_$up_ver" ]; then
+		say "$up_pkg $up_ver: unpacked in $up_root"
+	else
+		mkdir -p "$PREFIX/deb" || return 1
+		# apt's download sandbox user must be able to write here
+		id _apt >/dev/null 2>&1 && chown _apt "$PREFIX/deb"
+		rm -f "$PREFIX/deb/${up_pkg}_"*.deb
+		(cd "$PREFIX/deb" && apt-get download -qq "$up_pkg=$up_ver") || {
+			say "$up_pkg: apt-get download failed"
+			return 1
+		}
+		rm -rf "$up_root"
+		mkdir -p "$up_root"
+		dpkg-deb -x "$PREFIX/deb/${up_pkg}_"*.deb "$up_root" || {
+			say "$up_pkg: dpkg-deb -x failed"
+			return 1
+		}
+		echo "${up_pkg}_$up_ver" >"$up_root/.deb"
+		say "$up_pkg $up_ver: unpacked into $up_root"
+	fi
+	# shellcheck disable=SC2046,SC2086
+	apt_install $(lib_depends "$PREFIX/deb/${up_pkg}_"*.deb 2>/dev/null) $EXTRA_LIBS
+}
+
+# no_missing_libs BINARY [LD_LIBRARY_PATH]
+no_missing_libs() {
+	nm_out=$(LD_LIBRARY_PATH=${2:-} ldd "$1" 2>&1 | grep 'not found')
+	[ -z "$nm_out" ] && return 0
+	say "$1: missing libraries: $(echo "$nm_out" | tr -s ' \t\n' ' ')"
+	return 1
+}
+
+# ensure_user NAME HOME: a system user NAME with a group NAME, as the
+# packages' maintainer scripts create them (adduser --system).
+ensure_user() {
+	if id "$1" >/dev/null 2>&1; then
+		say "user $1: exists"
+		return 0
+	fi
+	if getent group "$1" >/dev/null; then
+		useradd -r -g "$1" -M -d "$2" -s /usr/sbin/nologin "$1"
+	else
+		useradd -r -U -M -d "$2" -s /usr/sbin/nologin "$1"
+	fi || { say "user $1: useradd failed"; return 1; }
+	say "user $1: created"
+}
+
+ensure_group() {
+	if getent group "$1" >/dev/null; then
+		say "group $1: exists"
+	elif groupadd -r "$1"; then
+		say "group $1: created"
+	else
+		say "group $1: groupadd failed"
+		return 1
+	fi
+}
+
+setup_exim() {
+	unpack exim4-daemon-light "$EXIM_ROOT" || return 1
+	no_missing_libs "$EXIM" || return 1
+	ensure_user Debian-exim /var/spool/exim4 || return 1
+	se_v=$("$EXIM" -C /dev/null -bV 2>/dev/null | sed -n 's/^Exim version \([^ ]*\).*/\1/p')
+	"$EXIM" -C /dev/null -bV 2>/dev/null | grep '^Support for:' | grep -q ' DANE ' || {
+		say "exim $se_v: no DANE support compiled in"
+		return 1
+	}
+	say "exim $se_v: runs from $EXIM (DANE and DNSSEC compiled in)"
+}
+
+setup_postfix() {
+	unpack postfix "$PF_ROOT" || return 1
+	no_missing_libs "$PF_LIB/sbin/smtp" "$PF_LIB" || return 1
+	ensure_user postfix /var/spool/postfix || return 1
+	ensure_group postdrop || return 1
+	# what Debian's postinst copies into /etc/postfix (meta_directory)
+	cp "$PF_ROOT/usr/share/postfix/dynamicmaps.cf" "$PF_ROOT/etc/postfix/" ||
+	    return 1
+	sp_v=$(LD_LIBRARY_PATH=$PF_LIB "$PF_SBIN/postconf" -d -h mail_version 2>/dev/null)
+	[ -n "$sp_v" ] || { say "postfix: postconf does not run"; return 1; }
+	say "postfix $sp_v: runs from $PF_ROOT (LD_LIBRARY_PATH=$PF_LIB)"
+}
+
+setup_user() {
+	ensure_user _mtasts /nonexistent
+}
+
+cmd_setup() {
+	[ $# -eq 0 ] || usage
+	[ "$(id -u)" -eq 0 ] || { say "must run as root"; exit 1; }
+	su_start=$(now)
+	su_rc=0
+	mkdir -p "$PREFIX" || exit 1
+	# shellcheck disable=SC2086
+	apt_install $PKGS || su_rc=1
+	setup_user || su_rc=1
+	setup_exim || su_rc=1
+	setup_postfix || su_rc=1
+	say "done in $(($(now) - su_start)) s$([ $su_rc -eq 0 ] || echo ', with errors')"
+	exit $su_rc
+}
+
+# ================================================================= run
+
+# ------------------------------------------------------------ reporting
+
+nfail=0 npass=0 fail='' why=''
+
+ok() {
+	echo "ok - $T: $1"
+	npass=$((npass + 1))
+}
+
+not_ok() {
+	echo "not ok - $T: $1"
+	nfail=$((nfail + 1))
+	shift
+	for nk_l; do
+		[ -n "$nk_l" ] && printf '%s\n' "$nk_l" | sed 's/^/# /'
+	done
+	return 0
+}
+
+# result WHAT: ok or not ok by $fail, with the details in $why.
+result() {
+	if [ -z "$fail" ]; then
+		ok "$1"
+		[ -n "$why" ] && printf '%s\n' "$why" | sed 's/^/# /'
+	else
+		not_ok "$1" "$why"
+	fi
+	fail='' why=''
+}
+
+note() {
+	why="${why:+$why
+}$*"
+}
+
+bad() {
+	fail=1
+	note "$@"
+}
+
+skip_all() {
+	echo "skip - $T: $*"
+	exit 0
+}
+
+# ---------------------------------------------------------- processes
+
+ns_ino=
+
+in_ns() {
+	[ -n "$1" ] && [ -n "$ns_ino" ] &&
+	    [ "$(readlink "/proc/$1/ns/net" 2>/dev/null)" = "net:[$ns_ino]" ]
+}
+
+nsx() {
+	nsenter --net="/run/netns/$NET_NS" -- "$@"
+}
+
+# nexec CMD...: CMD in the network with the test resolv.conf and CA store.
+nexec() {
+	sh "$net" exec "$dir" "$@"
+}
+
+gone() {
+	! kill -0 "$1" 2>/dev/null ||
+	    [ "$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null)" = Z ]
+}
+
+# stop_pid PID: TERM, wait (bounded) until it left the namespace, KILL.
+stop_pid() {
+	[ -n "$1" ] || return 0
+	if in_ns "$1"; then
+		kill -TERM "$1" 2>/dev/null
+		sp_end=$(($(now) + WAIT))
+		while in_ns "$1" && [ "$(now)" -lt "$sp_end" ]; do
+			sleep 0.05
+		done
+		in_ns "$1" && kill -KILL "$1" 2>/dev/null
+	fi
+	wait "$1" 2>/dev/null
+	return 0
+}
+
+# spawn LOG CMD...: CMD detached in the network (net.sh exec: test
+# resolv.conf and CA store); net.sh, nsenter, unshare and sh all exec,
+# so $! is CMD itself.
+spawn() {
+	sw_log=$1
+	shift
+	setsid sh "$net" exec "$dir" "$@" >>"$sw_log" 2>&1 </dev/null &
+}
+
+cleanup() {
+	trap '' PIPE
+	trap - EXIT HUP INT TERM
+	stop_pid "$mta_pid"
+	stop_pid "$fm_pid"
+	stop_pid "$sink_pid"
+	sh "$net" stop "$dir" >/dev/null 2>&1
+	if [ "${MTA_KEEP:-}" = 1 ]; then
+		echo "# $T: work directory kept: $work"
+	else
+		rm -rf "$work"
+	fi
+}
+
+# ------------------------------------------------------- filter-mtasts
+
+fm_starts=0
+
+# fm_start: "filter-mtasts daemon" as root in the network, dropping to
+# _mtasts; state in $STATE (kept across restarts).  Waits for "ready".
+fm_start() {
+	fm_starts=$((fm_starts + 1))
+	fm_log=$work/filter-mtasts.$fm_starts.log
+	: >"$fm_log"
+	spawn "$fm_log" "$FILTER_MTASTS" daemon -r "$RESOLVER" -a "$dir/root.key" \
+	    -c "$dir/ca.pem" -s "$STATE" -u _mtasts \
+	    -l "socketmap=$SOCKETMAP" -l "exim=unix:$EXIM_SOCK"
+	fm_pid=$!
+	fs_end=$(($(now) + WAIT))
+	until grep -q 'filter-mtasts: ready' "$fm_log"; do
+		if gone "$fm_pid"; then
+			wait "$fm_pid" 2>/dev/null
+			fm_err="filter-mtasts daemon exited: $(tail -n 5 "$fm_log")"
+			fm_pid=
+			return 1
+		fi
+		if [ "$(now)" -ge "$fs_end" ]; then
+			fm_err="filter-mtasts daemon not ready after $WAIT s: $(tail -n 5 "$fm_log")"
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+fm_stop() {
+	stop_pid "$fm_pid"
+	fm_pid=
+}
+
+# check_ps: every filter-mtasts process of the namespace runs as _mtasts.
+check_ps() {
+	cp_n=0
+	ps -e -o pid=,user=,args= >"$work/ps.out"
+	while read -r cp_pid cp_user cp_args; do
+		in_ns "$cp_pid" || continue
+		case $cp_args in
+		"$FILTER_MTASTS"* | filter-mtasts*) ;;
+		*) continue ;;
+		esac
+		cp_n=$((cp_n + 1))
+		note "pid $cp_pid user $cp_user: $(printf '%s' "$cp_args" | cut -c1-60)"
+		[ "$cp_user" = _mtasts ] || bad "pid $cp_pid runs as $cp_user"
+	done <"$work/ps.out"
+	[ "$cp_n" -gt 0 ] || bad "no filter-mtasts process in the namespace"
+}
+
+# ----------------------------------------------------------- network
+
+# The wrong-name and no-STARTTLS policy MX hosts live on dedicated
+# domains when the network has them, else on two domains repurposed
+# with net.sh's own commands (as regress/smtpd/smtpd.sh does).
+pick_domains() {
+	tr ' ' '\n' <"$dir/zones/list" >"$work/zones"
+	if grep -qx mxwrongname.example "$work/zones"; then
+		WN=mxwrongname.example
+	else
+		WN=rotate.example
+		printf 'version: STSv1\nmode: enforce\nmx: mx.%s\nmax_age: 86400\n' \
+		    "$WN" >"$work/$WN.policy"
+		sh "$net" set-policy "$dir" "$WN" "$work/$WN.policy" || return 1
+	fi
+	if grep -qx mxnotls.example "$work/zones"; then
+		NT=mxnotls.example
+	else
+		NT=twotxt.example
+		sh "$net" set-txt "$dir" "_mta-sts.$NT" 'v=STSv1; id=1' || return 1
+	fi
+}
+
+start_world() {
+	if ! sh "$net" start "$dir" >"$work/net.err" 2>&1; then
+		not_ok "network, sink and filter-mtasts daemon start" "$(cat "$work/net.err")"
+		exit 1
+	fi
+	ns_ino=$(stat -L -c %i "/run/netns/$NET_NS")
+	chmod 755 "$dir"
+	if ! pick_domains >>"$work/net.err" 2>&1; then
+		not_ok "network, sink and filter-mtasts daemon start" "$(cat "$work/net.err")"
+		exit 1
+	fi
+	# mx.dane.example: self-signed, mx.danests.example: from the
+	# untrusted CA -- both keep the key of the TLSA records, so DANE
+	# verifies them and nothing else would
+	if ! python3 "$sinkpy" certs "$dir" "$work/sink" "mx.$WN=wrongname" \
+	    "mx.$NT=notls" mx.dane.example=selfsigned \
+	    mx.danests.example=untrusted >"$work/sink.err" 2>&1; then
+		not_ok "network, sink and filter-mtasts daemon start" "$(cat "$work/sink.err")"
+		exit 1
+	fi
+	setsid nsenter --net="/run/netns/$NET_NS" -- python3 "$sinkpy" serve \
+	    "$work/sink" >>"$work/sink.log" 2>&1 </dev/null &
+	sink_pid=$!
+	sw_end=$(($(now) + WAIT))
+	until [ -e "$work/sink/ready" ]; do
+		if gone "$sink_pid" || [ "$(now)" -ge "$sw_end" ]; then
+			not_ok "network, sink and filter-mtasts daemon start" \
+			    "sink.py did not start:" "$(tail -n 20 "$work/sink.log")"
+			exit 1
+		fi
+		sleep 0.05
+	done
+	if ! fm_start; then
+		not_ok "network, sink and filter-mtasts daemon start" "$fm_err"
+		exit 1
+	fi
+	ok "network, sink and filter-mtasts daemon start ($(wc -l <"$work/sink/hosts") MX hosts; wrong-name certificate: mx.$WN, no STARTTLS: mx.$NT; daemon on $SOCKETMAP and $EXIM_SOCK)"
+}
+
+# ---------------------------------------------------------- messages
+
+submit() {
+	nsx python3 "$tool" send "$MTA_IP" "$2" "$1" "$events" 30
+}
+
+ev() {
+	python3 "$tool" get "$events" "$@" 2>/dev/null
+}
+
+# delivered RCPT: "HOST TLS SNI" per copy the sink accepted.
+delivered() {
+	python3 "$tool" delivered "$work/sink/events.jsonl" "$1"
+}
+
+sessions() {
+	python3 "$tool" sessions "$work/sink/events.jsonl" "$1"
+}
+
+qid() {
+	ev "${1%@*}" data-reply queue_id
+}
+
+# The MTA's last log line about RCPT's delivery: delivered, deferred
+# or failed.  Exim: "ID => RCPT ...", "ID == RCPT ...", "ID ** RCPT";
+# Postfix: "ID: to=<RCPT>, ... status=...".
+final_line() {
+	fl_q=$(qid "$1")
+	[ -n "$fl_q" ] || return 0
+	case $MTA in
+	exim)	grep -F " $fl_q " "$EXIM_LOG" |
+		    grep -E " $fl_q (=>|==|\*\*) $1 " | tail -n 1 ;;
+	postfix) grep -F "$fl_q: to=<$1>," "$PF_LOG" | grep ' status=' | tail -n 1 ;;
+	esac
+}
+
+# settle RCPT...: until each accepted message was delivered, deferred
+# or failed once (bounded by SETTLE seconds).
+settle() {
+	sl_end=$(($(now) + SETTLE))
+	sl_todo=
+	for sl_r; do
+		[ "$(ev "${sl_r%@*}" data-reply code)" = 250 ] && sl_todo="$sl_todo $sl_r"
+	done
+	while [ -n "$sl_todo" ]; do
+		sl_left=
+		for sl_r in $sl_todo; do
+			[ -n "$(final_line "$sl_r")" ] || sl_left="$sl_left $sl_r"
+		done
+		sl_todo=$sl_left
+		[ -n "$sl_todo" ] || return 0
+		if [ "$(now)" -ge "$sl_end" ]; then
+			echo "# $T: not settled after $SETTLE s:$sl_todo"
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+# queued RCPT: "ID REASON" if the MTA still holds RCPT.
+queued() {
+	case $MTA in
+	exim)	eximc -bp 2>/dev/null | python3 "$tool" eximqueue "$1" ;;
+	postfix) pfc postqueue -j 2>/dev/null | python3 "$tool" pfqueue "$1" ;;
+	esac
+}
+
+accepted() {
+	ac_code=$(ev "${1%@*}" data-reply code)
+	[ "$ac_code" = 250 ] && return 0
+	bad "$1: submission not accepted: $(ev "${1%@*}" rcpt-reply code) $(ev "${1%@*}" rcpt-reply text) $(ev "${1%@*}" error error)"
+	return 1
+}
+
+# expect_delivered RCPT MX [sts|dane|plain]: exactly one copy, at MX;
+# with "sts" or "dane" also over TLS 1.2/1.3, verified the way the
+# MTA log says for that route (mta_route), and for sts with SNI = MX.
+expect_delivered() {
+	accepted "$1" || return
+	ed_got=$(delivered "$1")
+	ed_line=$(final_line "$1")
+	if [ -z "$ed_got" ]; then
+		bad "$1: not delivered"
+		[ -n "$ed_line" ] && note "$MTA: $ed_line"
+		ed_q=$(queued "$1")
+		[ -n "$ed_q" ] && note "queued: $ed_q"
+		return
+	fi
+	printf '%s\n' "$ed_got" | while read -r ed_h ed_tls ed_sni; do
+		echo "sink: $1 at $ed_h, TLS $ed_tls, SNI $ed_sni"
+	done >"$work/tmp.got"
+	note "$(cat "$work/tmp.got")"
+	[ "$(printf '%s\n' "$ed_got" | wc -l)" -eq 1 ] || bad "$1: delivered more than once"
+	printf '%s\n' "$ed_got" | awk -v m="$2" '$1 != m { exit 1 }' ||
+	    bad "$1: delivered to a host other than $2"
+	note "$MTA: $ed_line"
+	[ $# -ge 3 ] || return
+	ed_tls=$(printf '%s\n' "$ed_got" | awk '{ print $2; exit }')
+	ed_sni=$(printf '%s\n' "$ed_got" | awk '{ print $3; exit }')
+	case $3 in
+	sts | dane)
+		case $ed_tls in
+		TLSv1.2_* | TLSv1.3_*) ;;
+		*) bad "$1: not delivered over TLS 1.2/1.3" ;;
+		esac ;;
+	esac
+	[ "$3" = sts ] && [ "$ed_sni" != "$2" ] && bad "$1: SNI is $ed_sni, not $2"
+	"route_$MTA" "$1" "$2" "$3"
+}
+
+# expect_queued RCPT WHAT: not delivered anywhere, still in the MTA's
+# queue, and the MTA's log line for the attempt contains WHAT (an ERE).
+expect_queued() {
+	accepted "$1" || return
+	eq_got=$(delivered "$1")
+	[ -z "$eq_got" ] || bad "$1: delivered: $eq_got"
+	eq_line=$(final_line "$1")
+	note "$MTA: ${eq_line:-no log line for the attempt}"
+	case $eq_line in
+	*" == "* | *"status=deferred"*) ;;
+	*) bad "$1: no deferral logged" ;;
+	esac
+	printf '%s\n' "$eq_line" | grep -Eq -- "$2" || bad "$1: the log line does not match /$2/"
+	eq_q=$(queued "$1")
+	if [ -n "$eq_q" ]; then
+		note "queue: $eq_q"
+	else
+		bad "$1: not in the queue"
+	fi
+}
+
+# ================================================================ Exim
+
+EXIM_SOCK=
+
+# exim_cmd HOW ARGS...: the test instance's exim (its configuration and
+# -D macros) with ARGS; HOW is "here", "net" (in the network, with the
+# test resolv.conf and CA store) or "spawn" (the same, detached: $! is
+# exim).
+exim_cmd() {
+	ec_how=$1
+	shift
+	set -- "$EXIM" -C "$EXIM_CONF" -DFM_SOCKET="${FM_SOCKET_OVERRIDE:-$EXIM_SOCK}" \
+	    -DFM_CA="$dir/ca.pem" -DSPOOL="$work/exim/spool" \
+	    -DLOGS="$work/exim/log/%slog" -DPIDFILE="$work/exim/exim.pid" \
+	    -DEXIM_PATH="$EXIM" -DHOSTNAME="$HELO" -DLISTEN="$EXIM_IP" "$@"
+	case $ec_how in
+	here)	"$@" ;;
+	net)	nexec "$@" ;;
+	spawn)	spawn "$work/exim/daemon.out" "$@" ;;
+	esac
+}
+
+eximc() {
+	exim_cmd here "$@"
+}
+
+# exim_bt DOMAIN [ARGS]: "router transport hosts" of exim -bt in the
+# network, or "defer: MESSAGE".
+exim_bt() {
+	eb_d=$1
+	shift
+	exim_cmd net "$@" -bt "t@$eb_d" 2>&1 | awk '
+	    /cannot be resolved at this time:/ {
+		sub(/.*cannot be resolved at this time: /, "")
+		print "defer: " $0; done = 1; exit }
+	    /router = / { gsub(/[,=]/, " "); r = $2; t = $4 }
+	    /^  host / { h = h (h ? ":" : "") $2 }
+	    END { if (!done) print r, t, h }'
+}
+
+route_exim() {
+	re_line=$(final_line "$1")
+	case $3 in
+	sts)	re_want="R=mtasts_enforce T=remote_smtp_mtasts .* H=$2 .* CV=yes" ;;
+	dane)	re_want="R=dane_enforce T=remote_smtp_dane .* H=$2 .* CV=dane" ;;
+	plain)	re_want="R=dnslookup T=remote_smtp .* H=$2 " ;;
+	esac
+	printf '%s\n' "$re_line" | grep -Eq -- "$re_want" ||
+	    bad "$1: the Exim log line does not match /$re_want/"
+}
+
+phase_exim() {
+	EXIM_CONF=$work/exim/exim.conf
+	EXIM_LOG=$work/exim/log/mainlog
+	mkdir -p "$work/exim/spool" "$work/exim/log"
+	chown -R Debian-exim:Debian-exim "$work/exim/spool" "$work/exim/log"
+	# a copy: the delivery processes read it too, as Debian-exim (a
+	# re-executed exim with -C drops privilege)
+	cp "$here/exim.conf" "$EXIM_CONF"
+	chmod 644 "$EXIM_CONF"
+
+	if eh_v=$(eximc -bV 2>&1); then
+		note "$(printf '%s\n' "$eh_v" | head -n 1)"
+		note "$(printf '%s\n' "$eh_v" | grep '^Support for:' | cut -c1-110)"
+	else
+		bad "exim -bV fails with exim.conf:" "$eh_v"
+	fi
+	result "exim -bV accepts exim.conf"
+
+	# routing decisions, as the routers take them from the daemon's answers
+	for eb in "enforce.example mtasts_enforce remote_smtp_mtasts mx1.enforce.example" \
+	    "wildcard.example mtasts_enforce remote_smtp_mtasts a.mx.wildcard.example" \
+	    "$WN mtasts_enforce remote_smtp_mtasts mx.$WN" \
+	    "dane.example dane_enforce remote_smtp_dane mx.dane.example" \
+	    "danests.example dane_enforce remote_smtp_dane mx.danests.example" \
+	    "nosts.example dnslookup remote_smtp mx.nosts.example" \
+	    "testing.example dnslookup remote_smtp mx.testing.example" \
+	    "modenone.example dnslookup remote_smtp mx.modenone.example"; do
+		# shellcheck disable=SC2086
+		set -- $eb
+		eb_got=$(exim_bt "$1")
+		note "$1 -> $eb_got"
+		[ "$eb_got" = "$2 $3 $4" ] || bad "$1: expected $2 $3 $4"
+	done
+	eb_got=$(exim_bt nomatch.example)
+	note "nomatch.example -> $eb_got"
+	case $eb_got in
+	"defer: 451 4.7.5 MTA-STS "*"no MX host matches"*) ;;
+	*) bad "nomatch.example: expected a 451 4.7.5 deferral naming the policy" ;;
+	esac
+	result "exim -bt with \${readsocket}: MTA-STS -> mtasts_enforce (policy hosts only), DANE (danests too) -> dane_enforce, NONE -> dnslookup, DEFER -> deferred"
+
+	# the ${run} variant: no socket (a path that does not exist), the
+	# state directory shows that "filter-mtasts exim" ran
+	mkdir -p "$work/runstate"
+	er_run="$FILTER_MTASTS exim -r $RESOLVER -a $dir/root.key -c $dir/ca.pem -s $work/runstate"
+	FM_SOCKET_OVERRIDE=$work/run/nonexistent.sock
+	for eb in "enforce.example mtasts_enforce remote_smtp_mtasts mx1.enforce.example" \
+	    "danests.example dane_enforce remote_smtp_dane mx.danests.example" \
+	    "nosts.example dnslookup remote_smtp mx.nosts.example"; do
+		# shellcheck disable=SC2086
+		set -- $eb
+		eb_got=$(exim_bt "$1" "-DFM_RUN=$er_run")
+		note "\${run}: $1 -> $eb_got"
+		[ "$eb_got" = "$2 $3 $4" ] || bad "$1: expected $2 $3 $4"
+		[ -e "$work/runstate/$1" ] || bad "no $work/runstate/$1: did \${run} run filter-mtasts exim?"
+	done
+	eb_got=$(exim_bt nomatch.example "-DFM_RUN=$er_run")
+	note "\${run}: nomatch.example -> $eb_got"
+	case $eb_got in
+	"defer: 451 4.7.5 MTA-STS "*"no MX host matches"*) ;;
+	*) bad "nomatch.example: expected a 451 4.7.5 deferral naming the policy" ;;
+	esac
+	eb_got=$(exim_bt enforce.example "-DFM_RUN=$work/run/no-such-program exim")
+	note "\${run} of a missing program: enforce.example -> $eb_got"
+	[ "$eb_got" = "defer: 451 4.7.5 filter-mtasts exited 127" ] ||
+	    bad "a missing program must defer (exit 127)"
+	result "exim -bt with \${run}{filter-mtasts exim ...}: the same routes; exit 75 and a missing program defer"
+	eb_got=$(exim_bt enforce.example)
+	FM_SOCKET_OVERRIDE=
+	note "daemon socket missing: enforce.example -> $eb_got"
+	[ "$eb_got" = "defer: 451 4.7.5 filter-mtasts unreachable" ] ||
+	    bad "an unreachable daemon must defer"
+	result "exim -bt with \${readsocket} and no daemon behind the socket: deferred, never routed"
+
+	# the daemon
+	exim_cmd spawn -bdf
+	mta_pid=$!
+	if nsx python3 "$tool" wait-port "$EXIM_IP" 25 "$WAIT"; then
+		note "$(grep 'daemon started' "$EXIM_LOG" | tail -n 1)"
+	else
+		bad "exim -bdf does not greet on $EXIM_IP:25" "$(tail -n 5 "$EXIM_LOG" "$work/exim/daemon.out" 2>&1)"
+	fi
+	result "exim daemon listens on $EXIM_IP:25"
+	[ -z "$fail" ] || return
+	run_scenarios
+}
+
+# ============================================================= Postfix
+
+# pfc CMD ARGS...: a Postfix command of the prefix, on the instance.
+pfc() {
+	pc_cmd=$1
+	shift
+	LD_LIBRARY_PATH=$PF_LIB "$PF_SBIN/$pc_cmd" -c "$PF_ETC" "$@"
+}
+
+# postfix_tls RCPT: the "... TLS connection established to HOST" line
+# of the smtp(8) process that delivered RCPT, before that delivery.
+postfix_tls() {
+	pt_q=$(qid "$1")
+	awk -v q="$pt_q: to=<$1>," '
+	    / TLS connection established to / {
+		p = $5; sub(/:$/, "", p); tls[p] = $0; next }
+	    index($0, q) && / status=sent / {
+		p = $5; sub(/:$/, "", p); print tls[p]; exit }' "$PF_LOG"
+}
+
+route_postfix() {
+	rp_tls=$(postfix_tls "$1")
+	note "postfix: ${rp_tls:-no TLS line}"
+	case $3 in
+	sts | dane)
+		printf '%s\n' "$rp_tls" |
+		    grep -q "Verified TLS connection established to $2\[" ||
+		    bad "$1: no \"Verified TLS connection established to $2\"" ;;
+	esac
+}
+
+# postmap_q DOMAIN: Postfix's own socketmap client against the daemon,
+# the map of smtp_tls_policy_maps; the answer or "NOTFOUND"/"ERROR".
+postmap_q() {
+	pq_out=$(nsx env LD_LIBRARY_PATH="$PF_LIB" "$PF_SBIN/postmap" -c "$PF_ETC" \
+	    -q "$1" "socketmap:inet:$SOCKETMAP:postfix" 2>&1)
+	# exit 1 for "not found" and for a lookup error: only the latter
+	# says something
+	case $?.$pq_out in
+	0.*) printf '%s\n' "$pq_out" ;;
+	1.) echo NOTFOUND ;;
+	*) echo "ERROR $(printf '%s' "$pq_out" | tr '\n' ' ')" ;;
+	esac
+}
+
+phase_postfix() {
+	PF_ETC=$work/postfix/etc
+	PF_Q=$work/postfix/spool
+	PF_LOG=$work/postfix/maillog
+	mkdir -p "$PF_ETC" "$PF_Q" "$work/postfix/data"
+	# what "postfix check" would create (postfix-files)
+	for pp_d in active bounce corrupt defer deferred flush hold incoming \
+	    private saved trace; do
+		mkdir -p "$PF_Q/$pp_d"
+		chown postfix "$PF_Q/$pp_d"
+		chmod 700 "$PF_Q/$pp_d"
+	done
+	mkdir -p "$PF_Q/maildrop" "$PF_Q/public" "$PF_Q/pid"
+	chown postfix:postdrop "$PF_Q/maildrop" "$PF_Q/public"
+	chmod 730 "$PF_Q/maildrop"
+	chmod 710 "$PF_Q/public"
+	chown postfix "$work/postfix/data"
+	chmod 700 "$work/postfix/data"
+	# the smtpd(8) listener on the sender address (inet_interfaces
+	# would want that address on an interface)
+	sed "s/^smtp      inet/$POSTFIX_IP:smtp inet/" "$here/postfix-master.cf" \
+	    >"$PF_ETC/master.cf"
+	{
+		cat "$here/postfix-main.cf"
+		cat <<EOF
+
+# ---- The private instance of regress/mta/mta.sh: Debian's binaries
+# unpacked into $PF_ROOT, everything else in $work/postfix.
+compatibility_level = 3.6
+queue_directory = $PF_Q
+data_directory = $work/postfix/data
+command_directory = $PF_SBIN
+daemon_directory = $PF_LIB/sbin
+shlib_directory = $PF_LIB
+meta_directory = $PF_ROOT/etc/postfix
+# the binaries' RUNPATH is /usr/lib/postfix: the daemons need this
+import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C
+	POSTLOG_SERVICE POSTLOG_HOSTNAME LD_LIBRARY_PATH=$PF_LIB
+myhostname = $HELO
+mydestination =
+relayhost =
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
+alias_maps =
+alias_database =
+biff = no
+# no syslog in the namespace: postlogd writes this file (only under
+# maillog_file_prefixes: the default "/var, /dev/stdout" would refuse
+# it, and master would exit at once, logging why to syslog)
+maillog_file = $PF_LOG
+maillog_file_prefixes = $work/postfix
+EOF
+	} >"$PF_ETC/main.cf"
+
+	pp_out=$(pfc postconf -n 2>&1 >/dev/null)
+	pp_v=$(pfc postconf -h mail_version 2>/dev/null)
+	note "Postfix $pp_v, $PF_ETC/main.cf:"
+	note "$(pfc postconf -n smtp_dns_support_level smtp_tls_security_level \
+	    smtp_tls_CAfile smtp_tls_policy_maps 2>&1)"
+	[ -z "$pp_out" ] || bad "postconf -n complains:" "$pp_out"
+	case $pp_v in
+	3.7.*) ;;
+	*) bad "mail_version is not 3.7.x" ;;
+	esac
+	result "postconf accepts the private instance's main.cf (postfix-main.cf + paths)"
+
+	# the policy answers as Postfix's own socketmap client gets them
+	for pq in "enforce.example secure match=mx1.enforce.example servername=hostname" \
+	    "wildcard.example secure match=a.mx.wildcard.example servername=hostname" \
+	    "$WN secure match=mx.$WN servername=hostname" \
+	    "$NT secure match=mx.$NT servername=hostname" \
+	    "dane.example dane-only" "danests.example dane-only" \
+	    "nosts.example NOTFOUND" "testing.example NOTFOUND" \
+	    "modenone.example NOTFOUND" ".enforce.example NOTFOUND" \
+	    "[127.0.25.1] NOTFOUND"; do
+		pq_d=${pq%% *} pq_want=${pq#* }
+		pq_got=$(postmap_q "$pq_d")
+		note "$pq_d -> $pq_got"
+		[ "$pq_got" = "$pq_want" ] || bad "$pq_d: expected $pq_want"
+	done
+	pq_got=$(postmap_q nomatch.example)
+	note "nomatch.example -> $pq_got"
+	case $pq_got in
+	ERROR*"no MX host matches"*) ;;
+	*) bad "nomatch.example: expected a temporary error naming the policy" ;;
+	esac
+	result "postmap -q through socketmap:inet:$SOCKETMAP: secure match= for enforce, dane-only for dane and danests (DANE wins), NOTFOUND otherwise, TEMP for nomatch"
+
+	spawn "$work/postfix/master.out" env LD_LIBRARY_PATH="$PF_LIB" \
+	    "$PF_LIB/sbin/master" -d -c "$PF_ETC"
+	mta_pid=$!
+	if nsx python3 "$tool" wait-port "$POSTFIX_IP" 25 "$WAIT"; then
+		note "$(grep 'daemon started' "$PF_LOG" 2>/dev/null | tail -n 1)"
+	else
+		bad "postfix master does not greet on $POSTFIX_IP:25" \
+		    "$(tail -n 5 "$PF_LOG" "$work/postfix/master.out" 2>&1)"
+	fi
+	result "postfix master listens on $POSTFIX_IP:25 (smtp without chroot)"
+	[ -z "$fail" ] || return
+	run_scenarios
+}
+
+# ========================================================== scenarios
+
+run_scenarios() {
+	p=${MTA%"${MTA#?}"}	# e- or p- message ids
+	set -- "$p-enforce@enforce.example" "$p-wildcard@wildcard.example" \
+	    "$p-wn@$WN" "$p-nt@$NT" "$p-nomatch@nomatch.example" \
+	    "$p-testing@testing.example" "$p-modenone@modenone.example" \
+	    "$p-nosts@nosts.example" "$p-dane@dane.example" \
+	    "$p-danests@danests.example" "$p-cached@cached.example"
+	for rs_r; do
+		submit "${rs_r%@*}" "$rs_r"
+	done
+	settle "$@"
+
+	expect_delivered "$p-enforce@enforce.example" mx1.enforce.example sts
+	! delivered "$p-enforce@enforce.example" | grep -q mx2 ||
+	    bad "a copy reached mx2.enforce.example"
+	rs_n=$(sessions mx2.enforce.example)
+	[ "$rs_n" -eq 0 ] || bad "mx2.enforce.example saw $rs_n SMTP sessions"
+	result "enforce.example: delivered to mx1.enforce.example only, over verified TLS with SNI; mx2 never contacted"
+
+	expect_delivered "$p-wildcard@wildcard.example" a.mx.wildcard.example sts
+	for rs_h in b.c.mx.wildcard.example mx.wildcard.example; do
+		rs_n=$(sessions "$rs_h")
+		[ "$rs_n" -eq 0 ] || bad "$rs_h saw $rs_n SMTP sessions"
+	done
+	result "wildcard.example (mx: *.mx.wildcard.example): delivered to a.mx only, never b.c.mx or mx"
+
+	case $MTA in
+	exim)	rs_wn='R=mtasts_enforce T=remote_smtp_mtasts defer .*(certificate|verif)'
+		rs_nt='R=mtasts_enforce T=remote_smtp_mtasts defer .*TLS' ;;
+	postfix) rs_wn='status=deferred .*(certificate|verif)'
+		rs_nt='status=deferred .*TLS is required' ;;
+	esac
+	expect_queued "$p-wn@$WN" "$rs_wn"
+	result "$WN (enforce; the policy MX has a wrong-name certificate): stays queued, the log says why"
+	expect_queued "$p-nt@$NT" "$rs_nt"
+	result "$NT (enforce; the policy MX offers no STARTTLS): stays queued, the log says why"
+
+	case $MTA in
+	exim)	rs_nm='R=mtasts_lookup defer \(-1\): 451 4\.7\.5 MTA-STS .*no MX host matches' ;;
+	postfix) rs_nm='status=deferred'
+		grep -F 'socketmap server temporary error' "$PF_LOG" | grep -F 'no MX host matches' |
+		    tail -n 1 >"$work/tmp.nm"
+		if [ -s "$work/tmp.nm" ]; then
+			note "postfix: $(cat "$work/tmp.nm")"
+		else
+			bad "no \"socketmap server temporary error: ... no MX host matches\" in the log"
+		fi ;;
+	esac
+	expect_queued "$p-nomatch@nomatch.example" "$rs_nm"
+	rs_n=$(sessions mx.nomatch.example)
+	[ "$rs_n" -eq 0 ] || bad "mx.nomatch.example saw $rs_n SMTP sessions"
+	result "nomatch.example (no MX matches the enforce policy: DEFER/TEMP): stays queued, never contacted, the log gives the reason"
+
+	for rs_d in testing modenone nosts; do
+		expect_delivered "$p-$rs_d@$rs_d.example" "mx.$rs_d.example" plain
+		result "$rs_d.example: delivered normally to mx.$rs_d.example"
+	done
+
+	expect_delivered "$p-dane@dane.example" mx.dane.example dane
+	result "dane.example: delivered with the MTA's own DANE verification (the MX certificate is self-signed: only DANE-EE can verify it)"
+	expect_delivered "$p-danests@danests.example" mx.danests.example dane
+	result "danests.example (DANE + MTA-STS enforce): DANE wins (the MX certificate is from an untrusted CA: MTA-STS verification would fail)"
+	expect_delivered "$p-cached@cached.example" mx.cached.example sts
+	result "cached.example: delivered to mx.cached.example over verified TLS"
+
+	check_ps
+	result "filter-mtasts runs as _mtasts"
+
+	# cached.example: the policy host fails and the record announces a
+	# new policy; the daemon restarts on the same state directory
+	rs_f0=$(sh "$net" fetches "$dir" cached.example)
+	if ! sh "$net" set-http "$dir" cached.example 500 >"$work/net.err" 2>&1 ||
+	    ! sh "$net" set-txt "$dir" _mta-sts.cached.example 'v=STSv1; id=2' \
+	    >>"$work/net.err" 2>&1; then
+		not_ok "cached.example after a restart" "cannot break the policy host:" \
+		    "$(cat "$work/net.err")"
+		return
+	fi
+	fm_stop
+	if ! fm_start; then
+		not_ok "cached.example after a restart" "$fm_err"
+		return
+	fi
+	note "filter-mtasts daemon restarted on $STATE"
+	case $MTA in
+	exim)	rs_a=$(exim_bt cached.example)
+		note "exim -bt: cached.example -> $rs_a"
+		[ "$rs_a" = "mtasts_enforce remote_smtp_mtasts mx.cached.example" ] ||
+		    bad "expected route mtasts_enforce to mx.cached.example" ;;
+	postfix) rs_a=$(postmap_q cached.example)
+		note "postmap -q: cached.example -> $rs_a"
+		[ "$rs_a" = "secure match=mx.cached.example servername=hostname" ] ||
+		    bad "expected secure match=mx.cached.example" ;;
+	esac
+	submit "$p-cached2" "$p-cached2@cached.example"
+	settle "$p-cached2@cached.example"
+	expect_delivered "$p-cached2@cached.example" mx.cached.example sts
+	note "policy fetches of mta-sts.cached.example: $rs_f0 before, $(sh "$net" fetches "$dir" cached.example) after (HTTP 500 now)"
+	result "cached.example after the policy host broke (HTTP 500, id=2) and the daemon restarted on the same state: still only mx.cached.example, over verified TLS"
+}
+
+# ============================================================== proto
+
+phase_proto() {
+	nsx python3 -u "$here/proto_test.py" --socketmap "$SOCKETMAP" \
+	    --exim "$EXIM_SOCK" --prefix "$T" >"$work/proto.out" 2>&1
+	pp_rc=$?
+	cat "$work/proto.out"
+	npass=$((npass + $(grep -c '^ok - ' "$work/proto.out")))
+	nfail=$((nfail + $(grep -c '^not ok - ' "$work/proto.out")))
+	if [ $pp_rc -ne 0 ] && ! grep -q '^not ok - ' "$work/proto.out"; then
+		not_ok "proto_test.py exited $pp_rc"
+	fi
+}
+
+phase_bench() {
+	# shellcheck disable=SC2086
+	nsx python3 "$here/bench_socketmap.py" --socketmap "$SOCKETMAP" $BENCH_ARGS ||
+	    not_ok "bench_socketmap.py failed"
+}
+
+# ================================================================ main
+
+cmd_run() {
+	[ $# -eq 1 ] || usage
+	MTA=$1
+	T=$MTA
+	case $MTA in
+	exim)	MTA_IP=$EXIM_IP
+		[ -x "$EXIM" ] || skip_all "$EXIM not unpacked (run: sh regress/mta/mta.sh setup)" ;;
+	postfix) MTA_IP=$POSTFIX_IP
+		[ -x "$PF_SBIN/postfix" ] || skip_all "$PF_SBIN/postfix not unpacked (run: sh regress/mta/mta.sh setup)" ;;
+	proto | bench) MTA_IP= ;;
+	*)	usage ;;
+	esac
+	[ "$(id -u)" -eq 0 ] || skip_all "not root"
+	[ -x "$FILTER_MTASTS" ] || skip_all "$FILTER_MTASTS is not built"
+	for rn_c in ip nsenter unshare setsid nsd unbound unbound-control nginx \
+	    ldns-keygen ldns-signzone dig curl openssl python3 ps; do
+		have "$rn_c" || skip_all "$rn_c not installed (run: sh regress/mta/mta.sh setup)"
+	done
+	case $MTA in
+	exim)	rn_users="_mtasts Debian-exim" ;;
+	postfix) rn_users="_mtasts postfix" ;;
+	*)	rn_users=_mtasts ;;
+	esac
+	for rn_u in $rn_users; do
+		id "$rn_u" >/dev/null 2>&1 || skip_all "no user $rn_u (run: sh regress/mta/mta.sh setup)"
+	done
+	ip netns list >/dev/null 2>&1 || skip_all "ip netns not available"
+	unshare --net true 2>/dev/null || skip_all "cannot create network namespaces"
+
+	rn_start=$(now)
+	# one namespace per run: runs may go in parallel (a fixed name
+	# checked for existence first would race)
+	NET_NS=${NET_NS:-mtasts-mta$$}
+	export NET_NS
+	mta_pid='' fm_pid='' sink_pid=''
+	work=$(mktemp -d "${TMPDIR:-/tmp}/mta-e2e.XXXXXX") || exit 1
+	# the MTAs' unprivileged processes read their configuration here
+	chmod 755 "$work"
+	dir=$work/net
+	events=$work/client.jsonl
+	EXIM_SOCK=$work/run/exim.sock
+	mkdir -p "$work/run"
+	STATE=$work/state
+	mkdir -p "$STATE"
+	trap cleanup EXIT
+	trap 'exit 1' HUP INT TERM PIPE
+
+	start_world
+	"phase_$MTA"
+	echo "# $T: $npass passed, $nfail failed, $(($(now) - rn_start)) s"
+	[ "$nfail" -eq 0 ]
+}
+
+[ $# -ge 1 ] || usage
+cmd=$1
+shift
+case $cmd in
+setup)	cmd_setup "$@" ;;
+run)	cmd_run "$@" ;;
+bench)	BENCH_ARGS=$*
+	cmd_run bench ;;
+*)	usage ;;
+esac
