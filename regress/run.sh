@@ -31,6 +31,7 @@ run test_dns_wire "$top/regress/test_dns_wire"
 run test_dane "$top/regress/test_dane"
 run test_cache "$top/regress/test_cache"
 run cli.sh sh "$top/regress/cli.sh"
+run manfrag.sh sh "$top/regress/manfrag.sh"
 run query.sh sh "$top/regress/query.sh"
 run filter.sh sh "$top/regress/filter.sh"
 run smtpd-6.8 sh "$top/regress/smtpd/smtpd.sh" run 6.8

@@ -1,0 +1,48 @@
+#!/bin/sh
+# The configuration fragments filter-mtasts(8) shows must be the ones
+# regress/mta/ tests against the real Exim and Postfix: every line of
+# postfix-main.cf, and the filter-mtasts routers and transports of
+# exim.conf, must appear verbatim in the rendered manual.
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+command -v mandoc >/dev/null 2>&1 ||
+    { echo "skip - manual fragments: mandoc not installed"; exit 0; }
+man=$(mktemp)
+trap 'rm -f "$man"' EXIT
+mandoc -Tascii "$top/man/filter-mtasts.8" | col -b >"$man"
+
+python3 - "$man" "$top/regress/mta/postfix-main.cf" \
+    "$top/regress/mta/exim.conf" <<'PY'
+import sys
+
+man = set(l.strip() for l in open(sys.argv[1]))
+
+def lines(path, blocks=None):
+    out, cur = [], None
+    for l in open(path):
+        s = l.strip()
+        if not s or s.startswith("#"):
+            continue
+        if blocks is None:
+            out.append(s)
+            continue
+        if s.endswith(":") and not l[0].isspace():
+            cur = s[:-1]
+        elif s.startswith("begin "):
+            cur = None
+        if cur in blocks or s.startswith("MTASTS_QUERY"):
+            out.append(s)
+    return out
+
+def check(what, want):
+    missing = [l for l in want if l not in man]
+    print(("ok - " if not missing else "not ok - ") + what)
+    for l in missing:
+        print("# missing from filter-mtasts.8: " + l)
+
+check("manual: the Postfix main.cf lines are those tested",
+      lines(sys.argv[2]))
+check("manual: the Exim routers and transports are those tested",
+      lines(sys.argv[3], {"mtasts_lookup", "mtasts_enforce", "dane_enforce",
+                          "remote_smtp_mtasts", "remote_smtp_dane"}))
+PY
