@@ -176,7 +176,7 @@ cmd_daemon(int argc, char *argv[])
 	privdrop(user, NULL);
 	sandbox_front();
 	if ((base = event_base_new()) == NULL ||
-	    (vc = vcache_new(base, netfd, 50000)) == NULL ||
+	    (vc = vcache_new(base, netfd, 50000, &vcache_timing_default)) == NULL ||
 	    (srv = server_new(base, vc)) == NULL)
 		fatalx("cannot set up the event loop");
 	for (i = 0; i < n; i++)

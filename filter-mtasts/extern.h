@@ -108,7 +108,12 @@ void		 sandbox_front(void);
 #define VC_HIT		0
 #define VC_WAIT		1
 typedef void	(*vcache_cb)(void *, const struct verdict *);
-struct vcache	*vcache_new(struct event_base *, int, size_t);
+struct vcache_timing {
+	long		 fresh, fresh_defer, stale_max, tick, warm; /* s */
+};
+extern const struct vcache_timing vcache_timing_default;
+struct vcache	*vcache_new(struct event_base *, int, size_t,
+		    const struct vcache_timing *);
 int		 vcache_lookup(struct vcache *, const char *, vcache_cb, void *,
 		    const struct verdict **, struct vwaiter **);
 const struct verdict *vcache_peek(struct vcache *, const char *);

@@ -19,6 +19,7 @@
 #include <sys/time.h>
 
 #include <errno.h>
+#include <netdb.h>
 #include <event.h>
 #include <opensmtpd.h>
 #include <stdio.h>
@@ -50,6 +51,8 @@ struct session {
 	struct vwaiter		*w;
 	struct event		 hold;
 	char			 domain[DNS_NAME_MAX + 1];
+	char			 dest[NI_MAXHOST + NI_MAXSERV + 1]; /* smtp-out */
+	int			 tls;
 };
 
 static struct {
@@ -166,19 +169,48 @@ session_free(struct osmtpd_ctx *ctx, void *arg)
 	free(s);
 }
 
-/* smtp-out: the TLS outcome of each relay session, for the logs. */
+/*
+ * smtp-out reports, when the filter is attached to a relay action:
+ * the TLS outcome per destination address, for the logs (smtpd says
+ * nothing of the MX name or the recipient domain in these reports).
+ */
+static void
+out_connect(struct osmtpd_ctx *ctx, const char *rdns, enum osmtpd_status st,
+    struct sockaddr_storage *src, struct sockaddr_storage *dst)
+{
+	struct session	*s = ctx->local_session;
+	char		 host[NI_MAXHOST], port[NI_MAXSERV];
+
+	(void)rdns;
+	(void)st;
+	(void)src;
+	if (getnameinfo((struct sockaddr *)dst, dst->ss_family == AF_INET6 ?
+	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in), host,
+	    sizeof(host), port, sizeof(port), NI_NUMERICHOST |
+	    NI_NUMERICSERV) == 0)
+		(void)snprintf(s->dest, sizeof(s->dest), "%s:%s", host, port);
+}
+
 static void
 out_tls(struct osmtpd_ctx *ctx, const char *ciphers)
 {
-	log_info("smtp-out %016llx: TLS %s", (unsigned long long)ctx->reqid,
+	struct session	*s = ctx->local_session;
+
+	s->tls = 1;
+	log_info("smtp-out %016llx to %s: TLS %s",
+	    (unsigned long long)ctx->reqid, s->dest[0] ? s->dest : "?",
 	    ciphers);
 }
 
 static void
 out_disconnect(struct osmtpd_ctx *ctx)
 {
-	log_info("smtp-out %016llx: closed%s", (unsigned long long)ctx->reqid,
-	    ctx->ciphers ? "" : " without TLS");
+	struct session	*s = ctx->local_session;
+
+	if (!s->tls)
+		log_info("smtp-out %016llx to %s: closed without TLS",
+		    (unsigned long long)ctx->reqid, s->dest[0] ? s->dest :
+		    "?");
 }
 
 /*
@@ -196,7 +228,7 @@ filter_conf(const char *key, const char *value)
 		return;
 	event_set(&e, -1, 0, NULL, NULL);
 	base = event_get_base(&e);
-	if ((f.vc = vcache_new(base, f.netfd, 50000)) == NULL)
+	if ((f.vc = vcache_new(base, f.netfd, 50000, &vcache_timing_default)) == NULL)
 		fatalx("cannot set up the verdict cache");
 	if (tablesrv_start(base, f.sockfd, f.vc) == NULL)
 		fatalx("cannot serve %s", f.sock);
@@ -250,6 +282,7 @@ cmd_filter(int argc, char *argv[])
 	sandbox_front();
 	osmtpd_register_conf(filter_conf);
 	osmtpd_register_filter_rcptto(filter_rcpt);
+	osmtpd_register_report_connect(0, out_connect);
 	osmtpd_register_report_tls(0, out_tls);
 	osmtpd_register_report_disconnect(0, out_disconnect);
 	osmtpd_local_session(session_new, session_free);

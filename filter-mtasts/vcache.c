@@ -34,10 +34,16 @@
  * out first.
  */
 
-#define VC_FRESH	600	/* seconds a verdict is used as is */
-#define VC_FRESH_DEFER	60	/* a defer is asked again sooner */
-#define VC_STALE_MAX	86400	/* older than this is no answer */
 #define VC_BUCKETS	4096
+
+/* The defaults; regress uses shorter ones. */
+const struct vcache_timing vcache_timing_default = {
+	600,		/* fresh: a verdict is used as is */
+	60,		/* fresh_defer: a defer is asked again sooner */
+	86400,		/* stale_max: older than this is no answer */
+	60,		/* tick: seconds between refresh rounds */
+	86400		/* warm: used this recently, kept fresh */
+};
 
 struct vwaiter {
 	TAILQ_ENTRY(vwaiter)	 entry;
@@ -55,6 +61,7 @@ struct ventry {
 	struct verdict		 last;		/* last enforce or dane */
 	int			 have, inflight;
 	time_t			 updated;
+	time_t			 used;
 	unsigned		 rr;		/* relay host rotation */
 };
 
@@ -65,6 +72,8 @@ struct vcache {
 	TAILQ_HEAD(ventries, ventry) lru;
 	size_t			 n, max;
 	uint32_t		 nextid;
+	struct event		*tick;
+	struct vcache_timing	 t;
 };
 
 static uint32_t
@@ -116,6 +125,7 @@ create(struct vcache *vc, const char *domain)
 	if ((e = calloc(1, sizeof(*e))) == NULL)
 		return NULL;
 	(void)snprintf(e->domain, sizeof(e->domain), "%s", domain);
+	e->used = time(NULL);	/* the LRU head is the most recently used */
 	TAILQ_INIT(&e->waiters);
 	LIST_INSERT_HEAD(&vc->buckets[hash(domain) % VC_BUCKETS], e, bucket);
 	TAILQ_INSERT_HEAD(&vc->lru, e, lru);
@@ -126,14 +136,16 @@ create(struct vcache *vc, const char *domain)
 static void
 touch(struct vcache *vc, struct ventry *e)
 {
+	e->used = time(NULL);
 	TAILQ_REMOVE(&vc->lru, e, lru);
 	TAILQ_INSERT_HEAD(&vc->lru, e, lru);
 }
 
 static int
-fresh(const struct ventry *e, time_t now)
+fresh(const struct vcache *vc, const struct ventry *e, time_t now)
 {
-	time_t	 ttl = e->v.kind == VERDICT_DEFER ? VC_FRESH_DEFER : VC_FRESH;
+	time_t	 ttl = e->v.kind == VERDICT_DEFER ? vc->t.fresh_defer :
+		    vc->t.fresh;
 
 	return e->have && now - e->updated < ttl;
 }
@@ -202,6 +214,7 @@ vc_eof(void *arg)
 {
 	struct vcache	*vc = arg;
 	struct ventry	*e;
+	time_t		 now = time(NULL);
 
 	if (!vc->ready)
 		fatalx("the network process did not start (see above)");
@@ -211,7 +224,7 @@ vc_eof(void *arg)
 		e->inflight = 0;
 		if (TAILQ_EMPTY(&e->waiters))
 			continue;
-		if (!e->have) {
+		if (!e->have || now - e->updated >= vc->t.stale_max) {
 			e->v.kind = VERDICT_DEFER;
 			(void)snprintf(e->v.domain, sizeof(e->v.domain), "%s",
 			    e->domain);
@@ -222,22 +235,52 @@ vc_eof(void *arg)
 	}
 }
 
-struct vcache *
-vcache_new(struct event_base *base, int netfd, size_t max)
+/*
+ * Keep the verdicts of domains in use warm, so the MTA is answered
+ * from fresh memory rather than waiting: each round asks again for
+ * those used in the last day whose verdict has aged.  The network
+ * process refreshes their cached policies as they come due (about
+ * daily, RFC 8461 3.3).
+ */
+static void
+vc_tick(int fd, short ev, void *arg)
 {
+	struct vcache	*vc = arg;
+	struct ventry	*e;
+	time_t		 now = time(NULL);
+
+	(void)fd;
+	(void)ev;
+	TAILQ_FOREACH(e, &vc->lru, lru) {
+		if (now - e->used > vc->t.warm)
+			break;		/* the rest were used even earlier */
+		if (e->have && !fresh(vc, e, now))
+			ask(vc, e);
+	}
+}
+
+struct vcache *
+vcache_new(struct event_base *base, int netfd, size_t max,
+    const struct vcache_timing *t)
+{
+	struct timeval	 tv = { t->tick, 0 };
 	struct vcache	*vc;
 	size_t		 i;
 
 	if ((vc = calloc(1, sizeof(*vc))) == NULL)
 		return NULL;
+	vc->t = *t;
 	for (i = 0; i < VC_BUCKETS; i++)
 		LIST_INIT(&vc->buckets[i]);
 	TAILQ_INIT(&vc->lru);
 	vc->max = max;
-	if ((vc->ipc = ipc_new(base, netfd, vc_msg, vc_eof, vc)) == NULL) {
+	if ((vc->ipc = ipc_new(base, netfd, vc_msg, vc_eof, vc)) == NULL ||
+	    (vc->tick = event_new(base, -1, EV_PERSIST, vc_tick, vc)) == NULL) {
+		ipc_free(vc->ipc);
 		free(vc);
 		return NULL;
 	}
+	event_add(vc->tick, &tv);
 	return vc;
 }
 
@@ -258,14 +301,14 @@ vcache_lookup(struct vcache *vc, const char *domain, vcache_cb cb, void *arg,
 	    (e = create(vc, domain)) == NULL)
 		return VC_ERROR;
 	touch(vc, e);
-	if (e->have && now - e->updated < VC_STALE_MAX &&
-	    (vc->dead || fresh(e, now) || e->v.kind != VERDICT_DEFER)) {
-		if (!fresh(e, now))
+	if (e->have && now - e->updated < vc->t.stale_max &&
+	    (vc->dead || fresh(vc, e, now) || e->v.kind != VERDICT_DEFER)) {
+		if (!fresh(vc, e, now))
 			ask(vc, e);
 		*vp = &e->v;
 		return VC_HIT;
 	}
-	if (vc->dead && (!e->have || now - e->updated >= VC_STALE_MAX)) {
+	if (vc->dead && (!e->have || now - e->updated >= vc->t.stale_max)) {
 		e->v.kind = VERDICT_DEFER;
 		(void)snprintf(e->v.domain, sizeof(e->v.domain), "%s", domain);
 		(void)snprintf(e->v.reason, sizeof(e->v.reason),
@@ -297,9 +340,9 @@ vcache_peek(struct vcache *vc, const char *domain)
 		return NULL;
 	}
 	touch(vc, e);
-	if (!fresh(e, now))
+	if (!fresh(vc, e, now))
 		ask(vc, e);
-	if (!e->have || now - e->updated >= VC_STALE_MAX)
+	if (!e->have || now - e->updated >= vc->t.stale_max)
 		return NULL;
 	return &e->v;
 }

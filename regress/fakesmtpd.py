@@ -54,7 +54,8 @@ class Filter:
         if version == "0.7":
             conf.append("config|protocol|0.7")
         conf += ["config|smtp-session-timeout|300",
-                 "config|subsystem|smtp-in", "config|ready"]
+                 "config|subsystem|smtp-in", "config|subsystem|smtp-out",
+                 "config|ready"]
         self.send(*conf)
         self.registered = []
         while True:
@@ -191,6 +192,29 @@ def table_imsg(requests):
     return out
 
 
+def smtp_out(f):
+    """Two relay sessions reported by smtpd: one with TLS, one without."""
+    v = f.version
+    f.send("report|%s|2.0|smtp-out|link-connect|00000000000000a1|mx1|pass|"
+           "127.0.26.1:40000|127.0.25.1:25" % v,
+           "report|%s|2.0|smtp-out|link-tls|00000000000000a1|"
+           "TLSv1.3:TLS_AES_256_GCM_SHA384:256" % v,
+           "report|%s|2.0|smtp-out|link-disconnect|00000000000000a1" % v,
+           "report|%s|2.0|smtp-out|link-connect|00000000000000a2|mx2|pass|"
+           "127.0.26.1:40001|127.0.25.2:25" % v,
+           "report|%s|2.0|smtp-out|link-disconnect|00000000000000a2" % v)
+    want = ["smtp-out 00000000000000a1 to 127.0.25.1:25: TLS TLSv1.3:"
+            "TLS_AES_256_GCM_SHA384:256",
+            "smtp-out 00000000000000a2 to 127.0.25.2:25: closed without TLS"]
+    end = time.monotonic() + 5
+    while time.monotonic() < end:
+        log = open(os.path.join(WORK, "filter.err")).read()
+        if all(w in log for w in want):
+            return True
+        time.sleep(0.02)
+    return False
+
+
 def processes():
     """(user, pid, root dir) of each filter-mtasts filter process."""
     found = []
@@ -317,6 +341,8 @@ def main():
             check(r[5][:2] == (0, -1),
                   "table 6.8 imsg: a domain never seen is an error", r[5])
             print("# table: slowest answer %.3f ms" % (slowest * 1000))
+            check(smtp_out(f), "smtp-out reports: TLS outcome logged per "
+                  "destination", open(os.path.join(WORK, "filter.err")).read())
         rc = f.close()
         check(rc is not None, "protocol %s: exits when smtpd closes the "
               "filter's stdin" % version, rc)

@@ -38,19 +38,19 @@
 # (complete; paths set with -D macros), postfix-main.cf (the lines
 # filter-mtasts needs; the private instance's paths are appended here)
 # and postfix-master.cf.  See /work/shared/docs/test-network.md and
-# integration.md (sections E and F).
+# integration.md (sections E and F).  ../lib.sh holds the shell
+# functions shared with regress/smtpd/smtpd.sh.
 
 set -u
-PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
-umask 022
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-net=$top/regress/net/net.sh
-sinkpy=$top/regress/smtpd/sink.py
+# shellcheck source=SCRIPTDIR/../lib.sh
+. "$top/regress/lib.sh"
 tool=$here/mtatool.py
-FILTER_MTASTS=${FILTER_MTASTS:-$top/filter-mtasts/filter-mtasts}
 PREFIX=${MTA_PREFIX:-/var/tmp/filter-mtasts-mta}
+APT_LOG=$PREFIX/apt.log
+KEEP=${MTA_KEEP:-}
 
 EXIM_ROOT=$PREFIX/exim
 EXIM=$EXIM_ROOT/usr/sbin/exim4
@@ -65,19 +65,8 @@ SOCKETMAP=127.0.0.1:8461
 HELO=sender.example
 SETTLE=30		# seconds: upper bound for a message to settle
 WAIT=20			# seconds: upper bound for a daemon to start or stop
-
-usage() {
-	sed -n '/^# usage:/,/^#$/s/^# //p' "$0" >&2
-	exit 2
-}
-
-have() {
-	command -v "$1" >/dev/null 2>&1
-}
-
-now() {
-	date +%s
-}
+STOP_WAIT=$WAIT
+SUBMIT_WAIT=30		# seconds: submit's SMTP timeout
 
 # ================================================================ setup
 
@@ -90,40 +79,6 @@ EXTRA_LIBS=""
 
 say() {
 	echo "mta.sh setup: $*"
-}
-
-installed() {
-	dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null | grep -qx installed
-}
-
-apt_updated=
-apt_update() {
-	[ -n "$apt_updated" ] && return 0
-	apt-get update -qq && apt_updated=1
-}
-
-# apt_install PKG...: those not installed yet, starting no service on
-# the host (a temporary policy-rc.d, only if none exists).
-apt_install() {
-	ai_missing=
-	for ai_p; do
-		installed "$ai_p" || ai_missing="$ai_missing $ai_p"
-	done
-	[ -n "$ai_missing" ] || return 0
-	say "packages: installing$ai_missing"
-	ai_norc=
-	if [ ! -e /usr/sbin/policy-rc.d ]; then
-		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-		chmod 755 /usr/sbin/policy-rc.d
-		ai_norc=1
-	fi
-	# shellcheck disable=SC2086
-	apt_update && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	    --no-install-recommends $ai_missing >"$PREFIX/apt.log" 2>&1
-	ai_rc=$?
-	[ -n "$ai_norc" ] && rm -f /usr/sbin/policy-rc.d
-	[ $ai_rc -eq 0 ] || { tail -n 20 "$PREFIX/apt.log"; say "apt-get install failed:$ai_missing"; }
-	return $ai_rc
 }
 
 # lib_depends DEB: the library packages among DEB's Depends and
@@ -250,110 +205,13 @@ cmd_setup() {
 
 # ================================================================= run
 
-# ------------------------------------------------------------ reporting
-
-nfail=0 npass=0 fail='' why=''
-
-ok() {
-	echo "ok - $T: $1"
-	npass=$((npass + 1))
-}
-
-not_ok() {
-	echo "not ok - $T: $1"
-	nfail=$((nfail + 1))
-	shift
-	for nk_l; do
-		[ -n "$nk_l" ] && printf '%s\n' "$nk_l" | sed 's/^/# /'
-	done
-	return 0
-}
-
-# result WHAT: ok or not ok by $fail, with the details in $why.
-result() {
-	if [ -z "$fail" ]; then
-		ok "$1"
-		[ -n "$why" ] && printf '%s\n' "$why" | sed 's/^/# /'
-	else
-		not_ok "$1" "$why"
-	fi
-	fail='' why=''
-}
-
-note() {
-	why="${why:+$why
-}$*"
-}
-
-bad() {
-	fail=1
-	note "$@"
-}
-
-skip_all() {
-	echo "skip - $T: $*"
-	exit 0
-}
-
 # ---------------------------------------------------------- processes
 
-ns_ino=
-
-in_ns() {
-	[ -n "$1" ] && [ -n "$ns_ino" ] &&
-	    [ "$(readlink "/proc/$1/ns/net" 2>/dev/null)" = "net:[$ns_ino]" ]
-}
-
-nsx() {
-	nsenter --net="/run/netns/$NET_NS" -- "$@"
-}
-
-# nexec CMD...: CMD in the network with the test resolv.conf and CA store.
-nexec() {
-	sh "$net" exec "$dir" "$@"
-}
-
-gone() {
-	! kill -0 "$1" 2>/dev/null ||
-	    [ "$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null)" = Z ]
-}
-
-# stop_pid PID: TERM, wait (bounded) until it left the namespace, KILL.
-stop_pid() {
-	[ -n "$1" ] || return 0
-	if in_ns "$1"; then
-		kill -TERM "$1" 2>/dev/null
-		sp_end=$(($(now) + WAIT))
-		while in_ns "$1" && [ "$(now)" -lt "$sp_end" ]; do
-			sleep 0.05
-		done
-		in_ns "$1" && kill -KILL "$1" 2>/dev/null
-	fi
-	wait "$1" 2>/dev/null
-	return 0
-}
-
-# spawn LOG CMD...: CMD detached in the network (net.sh exec: test
-# resolv.conf and CA store); net.sh, nsenter, unshare and sh all exec,
-# so $! is CMD itself.
-spawn() {
-	sw_log=$1
-	shift
-	setsid sh "$net" exec "$dir" "$@" >>"$sw_log" 2>&1 </dev/null &
-}
-
-cleanup() {
-	trap '' PIPE
-	trap - EXIT HUP INT TERM
+# stop_procs: what cleanup stops before the network.
+stop_procs() {
 	stop_pid "$mta_pid"
 	stop_pid "$fm_pid"
 	stop_pid "$sink_pid"
-	sh "$net" stop "$dir" >/dev/null 2>&1
-	if [ "${MTA_KEEP:-}" = 1 ]; then
-		echo "# $T: work directory kept: $work"
-	else
-		rm -rf "$work"
-	fi
 }
 
 # ------------------------------------------------------- filter-mtasts
@@ -410,59 +268,16 @@ check_ps() {
 
 # ----------------------------------------------------------- network
 
-# The wrong-name and no-STARTTLS policy MX hosts live on dedicated
-# domains when the network has them, else on two domains repurposed
-# with net.sh's own commands (as regress/smtpd/smtpd.sh does).
-pick_domains() {
-	tr ' ' '\n' <"$dir/zones/list" >"$work/zones"
-	if grep -qx mxwrongname.example "$work/zones"; then
-		WN=mxwrongname.example
-	else
-		WN=rotate.example
-		printf 'version: STSv1\nmode: enforce\nmx: mx.%s\nmax_age: 86400\n' \
-		    "$WN" >"$work/$WN.policy"
-		sh "$net" set-policy "$dir" "$WN" "$work/$WN.policy" || return 1
-	fi
-	if grep -qx mxnotls.example "$work/zones"; then
-		NT=mxnotls.example
-	else
-		NT=twotxt.example
-		sh "$net" set-txt "$dir" "_mta-sts.$NT" 'v=STSv1; id=1' || return 1
-	fi
-}
-
 start_world() {
 	if ! sh "$net" start "$dir" >"$work/net.err" 2>&1; then
-		not_ok "network, sink and filter-mtasts daemon start" "$(cat "$work/net.err")"
-		exit 1
-	fi
-	ns_ino=$(stat -L -c %i "/run/netns/$NET_NS")
-	chmod 755 "$dir"
-	if ! pick_domains >>"$work/net.err" 2>&1; then
 		not_ok "network, sink and filter-mtasts daemon start" "$(cat "$work/net.err")"
 		exit 1
 	fi
 	# mx.dane.example: self-signed, mx.danests.example: from the
 	# untrusted CA -- both keep the key of the TLSA records, so DANE
 	# verifies them and nothing else would
-	if ! python3 "$sinkpy" certs "$dir" "$work/sink" "mx.$WN=wrongname" \
-	    "mx.$NT=notls" mx.dane.example=selfsigned \
-	    mx.danests.example=untrusted >"$work/sink.err" 2>&1; then
-		not_ok "network, sink and filter-mtasts daemon start" "$(cat "$work/sink.err")"
-		exit 1
-	fi
-	setsid nsenter --net="/run/netns/$NET_NS" -- python3 "$sinkpy" serve \
-	    "$work/sink" >>"$work/sink.log" 2>&1 </dev/null &
-	sink_pid=$!
-	sw_end=$(($(now) + WAIT))
-	until [ -e "$work/sink/ready" ]; do
-		if gone "$sink_pid" || [ "$(now)" -ge "$sw_end" ]; then
-			not_ok "network, sink and filter-mtasts daemon start" \
-			    "sink.py did not start:" "$(tail -n 20 "$work/sink.log")"
-			exit 1
-		fi
-		sleep 0.05
-	done
+	net_up "network, sink and filter-mtasts daemon start" "$WAIT" \
+	    mx.dane.example=selfsigned mx.danests.example=untrusted
 	if ! fm_start; then
 		not_ok "network, sink and filter-mtasts daemon start" "$fm_err"
 		exit 1
@@ -471,19 +286,6 @@ start_world() {
 }
 
 # ---------------------------------------------------------- messages
-
-submit() {
-	nsx python3 "$tool" send "$MTA_IP" "$2" "$1" "$events" 30
-}
-
-ev() {
-	python3 "$tool" get "$events" "$@" 2>/dev/null
-}
-
-# delivered RCPT: "HOST TLS SNI" per copy the sink accepted.
-delivered() {
-	python3 "$tool" delivered "$work/sink/events.jsonl" "$1"
-}
 
 sessions() {
 	python3 "$tool" sessions "$work/sink/events.jsonl" "$1"
@@ -509,24 +311,15 @@ final_line() {
 # settle RCPT...: until each accepted message was delivered, deferred
 # or failed once (bounded by SETTLE seconds).
 settle() {
-	sl_end=$(($(now) + SETTLE))
-	sl_todo=
-	for sl_r; do
-		[ "$(ev "${sl_r%@*}" data-reply code)" = 250 ] && sl_todo="$sl_todo $sl_r"
-	done
-	while [ -n "$sl_todo" ]; do
-		sl_left=
-		for sl_r in $sl_todo; do
-			[ -n "$(final_line "$sl_r")" ] || sl_left="$sl_left $sl_r"
-		done
-		sl_todo=$sl_left
-		[ -n "$sl_todo" ] || return 0
-		if [ "$(now)" -ge "$sl_end" ]; then
-			echo "# $T: not settled after $SETTLE s:$sl_todo"
-			return 1
-		fi
-		sleep 0.1
-	done
+	settle_until 0.1 "$@"
+}
+
+settled() {
+	[ -n "$(final_line "$1")" ]
+}
+
+settle_alive() {
+	:
 }
 
 # queued RCPT: "ID REASON" if the MTA still holds RCPT.
@@ -549,32 +342,18 @@ accepted() {
 # MTA log says for that route (mta_route), and for sts with SNI = MX.
 expect_delivered() {
 	accepted "$1" || return
-	ed_got=$(delivered "$1")
 	ed_line=$(final_line "$1")
-	if [ -z "$ed_got" ]; then
+	if ! one_copy "$1" "$2" 'sink: %s at %s, TLS %s, SNI %s'; then
 		bad "$1: not delivered"
 		[ -n "$ed_line" ] && note "$MTA: $ed_line"
 		ed_q=$(queued "$1")
 		[ -n "$ed_q" ] && note "queued: $ed_q"
 		return
 	fi
-	printf '%s\n' "$ed_got" | while read -r ed_h ed_tls ed_sni; do
-		echo "sink: $1 at $ed_h, TLS $ed_tls, SNI $ed_sni"
-	done >"$work/tmp.got"
-	note "$(cat "$work/tmp.got")"
-	[ "$(printf '%s\n' "$ed_got" | wc -l)" -eq 1 ] || bad "$1: delivered more than once"
-	printf '%s\n' "$ed_got" | awk -v m="$2" '$1 != m { exit 1 }' ||
-	    bad "$1: delivered to a host other than $2"
 	note "$MTA: $ed_line"
 	[ $# -ge 3 ] || return
-	ed_tls=$(printf '%s\n' "$ed_got" | awk '{ print $2; exit }')
-	ed_sni=$(printf '%s\n' "$ed_got" | awk '{ print $3; exit }')
 	case $3 in
-	sts | dane)
-		case $ed_tls in
-		TLSv1.2_* | TLSv1.3_*) ;;
-		*) bad "$1: not delivered over TLS 1.2/1.3" ;;
-		esac ;;
+	sts | dane) tls_ok "$1" ;;
 	esac
 	[ "$3" = sts ] && [ "$ed_sni" != "$2" ] && bad "$1: SNI is $ed_sni, not $2"
 	"route_$MTA" "$1" "$2" "$3"
@@ -959,14 +738,8 @@ run_scenarios() {
 
 	# cached.example: the policy host fails and the record announces a
 	# new policy; the daemon restarts on the same state directory
-	rs_f0=$(sh "$net" fetches "$dir" cached.example)
-	if ! sh "$net" set-http "$dir" cached.example 500 >"$work/net.err" 2>&1 ||
-	    ! sh "$net" set-txt "$dir" _mta-sts.cached.example 'v=STSv1; id=2' \
-	    >>"$work/net.err" 2>&1; then
-		not_ok "cached.example after a restart" "cannot break the policy host:" \
-		    "$(cat "$work/net.err")"
-		return
-	fi
+	rs_f0=$(fetches cached.example)
+	break_cached "cached.example after a restart" || return
 	fm_stop
 	if ! fm_start; then
 		not_ok "cached.example after a restart" "$fm_err"
@@ -986,7 +759,7 @@ run_scenarios() {
 	submit "$p-cached2" "$p-cached2@cached.example"
 	settle "$p-cached2@cached.example"
 	expect_delivered "$p-cached2@cached.example" mx.cached.example sts
-	note "policy fetches of mta-sts.cached.example: $rs_f0 before, $(sh "$net" fetches "$dir" cached.example) after (HTTP 500 now)"
+	note "policy fetches of mta-sts.cached.example: $rs_f0 before, $(fetches cached.example) after (HTTP 500 now)"
 	result "cached.example after the policy host broke (HTTP 500, id=2) and the daemon restarted on the same state: still only mx.cached.example, over verified TLS"
 }
 
@@ -1017,19 +790,16 @@ cmd_run() {
 	MTA=$1
 	T=$MTA
 	case $MTA in
-	exim)	MTA_IP=$EXIM_IP
+	exim)	SUBMIT_IP=$EXIM_IP
 		[ -x "$EXIM" ] || skip_all "$EXIM not unpacked (run: sh regress/mta/mta.sh setup)" ;;
-	postfix) MTA_IP=$POSTFIX_IP
+	postfix) SUBMIT_IP=$POSTFIX_IP
 		[ -x "$PF_SBIN/postfix" ] || skip_all "$PF_SBIN/postfix not unpacked (run: sh regress/mta/mta.sh setup)" ;;
-	proto | bench) MTA_IP= ;;
+	proto | bench) SUBMIT_IP= ;;
 	*)	usage ;;
 	esac
 	[ "$(id -u)" -eq 0 ] || skip_all "not root"
 	[ -x "$FILTER_MTASTS" ] || skip_all "$FILTER_MTASTS is not built"
-	for rn_c in ip nsenter unshare setsid nsd unbound unbound-control nginx \
-	    ldns-keygen ldns-signzone dig curl openssl python3 ps; do
-		have "$rn_c" || skip_all "$rn_c not installed (run: sh regress/mta/mta.sh setup)"
-	done
+	need_tools " (run: sh regress/mta/mta.sh setup)"
 	case $MTA in
 	exim)	rn_users="_mtasts Debian-exim" ;;
 	postfix) rn_users="_mtasts postfix" ;;
@@ -1038,8 +808,7 @@ cmd_run() {
 	for rn_u in $rn_users; do
 		id "$rn_u" >/dev/null 2>&1 || skip_all "no user $rn_u (run: sh regress/mta/mta.sh setup)"
 	done
-	ip netns list >/dev/null 2>&1 || skip_all "ip netns not available"
-	unshare --net true 2>/dev/null || skip_all "cannot create network namespaces"
+	need_netns
 
 	rn_start=$(now)
 	# one namespace per run: runs may go in parallel (a fixed name
@@ -1047,17 +816,12 @@ cmd_run() {
 	NET_NS=${NET_NS:-mtasts-mta$$}
 	export NET_NS
 	mta_pid='' fm_pid='' sink_pid=''
-	work=$(mktemp -d "${TMPDIR:-/tmp}/mta-e2e.XXXXXX") || exit 1
-	# the MTAs' unprivileged processes read their configuration here
-	chmod 755 "$work"
-	dir=$work/net
-	events=$work/client.jsonl
+	# the MTAs' unprivileged processes read their configuration there
+	make_work mta
 	EXIM_SOCK=$work/run/exim.sock
 	mkdir -p "$work/run"
 	STATE=$work/state
 	mkdir -p "$STATE"
-	trap cleanup EXIT
-	trap 'exit 1' HUP INT TERM PIPE
 
 	start_world
 	"phase_$MTA"
@@ -1065,13 +829,9 @@ cmd_run() {
 	[ "$nfail" -eq 0 ]
 }
 
-[ $# -ge 1 ] || usage
-cmd=$1
-shift
-case $cmd in
-setup)	cmd_setup "$@" ;;
-run)	cmd_run "$@" ;;
-bench)	BENCH_ARGS=$*
-	cmd_run bench ;;
-*)	usage ;;
-esac
+cmd_bench() {
+	BENCH_ARGS=$*
+	cmd_run bench
+}
+
+main "setup run bench" "$@"

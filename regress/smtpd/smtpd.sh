@@ -45,36 +45,27 @@
 # Files: sink.py (the SMTP sink on every MX host address), client.py
 # (submission with timestamped events; queries), stub.py (the stub proc
 # filter and proc table), mock.py (a stand-in filter-mtasts with fixed
-# answers, to check this harness: FILTER_MTASTS=regress/smtpd/mock.py).
+# answers, to check this harness: FILTER_MTASTS=regress/smtpd/mock.py);
+# ../lib.sh holds the shell functions shared with regress/mta/mta.sh.
 
 set -u
-PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
-umask 022
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-net=$top/regress/net/net.sh
+# shellcheck source=SCRIPTDIR/../lib.sh
+. "$top/regress/lib.sh"
 CACHE=${SMTPD76_CACHE:-/var/tmp/filter-mtasts-smtpd76}
-FILTER_MTASTS=${FILTER_MTASTS:-$top/filter-mtasts/filter-mtasts}
+KEEP=${SMTPD_KEEP:-}
 
 SENDER_IP=127.0.26.1
 RESOLVER=127.0.53.2
 HELO=sender.example
 SETTLE=40		# seconds: upper bound for a message to settle
 SLOW_WAIT=45		# seconds: how long the slow.example session may take
-
-usage() {
-	sed -n '/^# usage:/,/^#$/s/^# //p' "$0" >&2
-	exit 2
-}
-
-have() {
-	command -v "$1" >/dev/null 2>&1
-}
-
-now() {
-	date +%s
-}
+STOP_WAIT=8		# seconds: from TERM to KILL
+tool=$here/client.py	# submission and queries
+SUBMIT_IP=$SENDER_IP
+SUBMIT_WAIT=60		# seconds: submit's SMTP timeout
 
 # ================================================================ setup
 
@@ -88,48 +79,13 @@ zlib1g-dev bison"
 LIBS68="libc6 libcrypt1 libdb5.3 libevent-2.1-7 libpam0g libssl3 zlib1g"
 CACHE68=${SMTPD68_CACHE:-/var/tmp/filter-mtasts-smtpd68}
 
-setup_say() {
+say() {
 	echo "smtpd.sh setup: $*"
-}
-
-installed() {
-	dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null | grep -qx installed
-}
-
-apt_updated=
-apt_update() {
-	[ -n "$apt_updated" ] && return 0
-	apt-get update -qq && apt_updated=1
-}
-
-# apt_install PKG...: install those not installed yet, starting no
-# service on the host (nsd, unbound, nginx, smtpd): a temporary
-# policy-rc.d, only if none exists already.
-apt_install() {
-	ai_missing=
-	for ai_p; do
-		installed "$ai_p" || ai_missing="$ai_missing $ai_p"
-	done
-	[ -n "$ai_missing" ] || return 0
-	setup_say "packages: installing$ai_missing"
-	ai_norc=
-	if [ ! -e /usr/sbin/policy-rc.d ]; then
-		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-		chmod 755 /usr/sbin/policy-rc.d
-		ai_norc=1
-	fi
-	apt_update &&
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	    --no-install-recommends $ai_missing >/dev/null
-	ai_rc=$?
-	[ -n "$ai_norc" ] && rm -f /usr/sbin/policy-rc.d
-	[ $ai_rc -eq 0 ] || setup_say "apt-get install failed:$ai_missing"
-	return $ai_rc
 }
 
 setup_packages() {
 	if apt_install $PKGS $BUILD_PKGS; then
-		setup_say "packages: test and build packages present"
+		say "packages: test and build packages present"
 	else
 		return 1
 	fi
@@ -143,7 +99,7 @@ setup_packages() {
 setup_smtpd68() {
 	if [ "${SMTPD68_UNPACK:-}" != 1 ]; then
 		if installed opensmtpd; then
-			setup_say "OpenSMTPD 6.8: package opensmtpd installed"
+			say "OpenSMTPD 6.8: package opensmtpd installed"
 			return 0
 		fi
 		apt_update || return 1
@@ -151,30 +107,30 @@ setup_smtpd68() {
 		    awk '$1 == "Remv" { printf " %s", $2 }')
 		if [ -z "$s6_rm" ]; then
 			apt_install opensmtpd || return 1
-			setup_say "OpenSMTPD 6.8: package opensmtpd installed"
+			say "OpenSMTPD 6.8: package opensmtpd installed"
 			return 0
 		fi
-		setup_say "OpenSMTPD 6.8: installing opensmtpd would remove$s6_rm: unpacking it instead"
+		say "OpenSMTPD 6.8: installing opensmtpd would remove$s6_rm: unpacking it instead"
 	fi
 	if [ -x "$CACHE68/root/usr/sbin/smtpd" ]; then
-		setup_say "OpenSMTPD 6.8: unpacked copy in $CACHE68/root"
+		say "OpenSMTPD 6.8: unpacked copy in $CACHE68/root"
 	else
 		apt_install $LIBS68 || return 1
 		rm -rf "$CACHE68"
 		mkdir -p "$CACHE68/deb" || return 1
 		(cd "$CACHE68/deb" && apt-get download -qq opensmtpd 2>/dev/null) &&
 		    dpkg-deb -x "$CACHE68"/deb/opensmtpd_*.deb "$CACHE68/root" || {
-			setup_say "OpenSMTPD 6.8: cannot download or unpack opensmtpd"
+			say "OpenSMTPD 6.8: cannot download or unpack opensmtpd"
 			return 1
 		}
-		setup_say "OpenSMTPD 6.8: unpacked into $CACHE68/root"
+		say "OpenSMTPD 6.8: unpacked into $CACHE68/root"
 	fi
 	# what the package's postinst and directories would provide
 	for s6_u in opensmtpd opensmtpq; do
 		id "$s6_u" >/dev/null 2>&1 && continue
 		useradd -r -U -M -d /var/lib/opensmtpd/empty -s /usr/sbin/nologin "$s6_u" ||
 		    return 1
-		setup_say "user $s6_u: created"
+		say "user $s6_u: created"
 	done
 	# smtpctl refuses to run unless setgid opensmtpq (as packaged)
 	chgrp opensmtpq "$CACHE68/root/usr/sbin/smtpctl" &&
@@ -185,11 +141,11 @@ setup_smtpd68() {
 
 setup_user() {
 	if id _mtasts >/dev/null 2>&1; then
-		setup_say "user _mtasts: exists"
+		say "user _mtasts: exists"
 	elif useradd -r -M -d /nonexistent -s /usr/sbin/nologin _mtasts; then
-		setup_say "user _mtasts: created"
+		say "user _mtasts: created"
 	else
-		setup_say "user _mtasts: useradd failed"
+		say "user _mtasts: useradd failed"
 		return 1
 	fi
 }
@@ -226,12 +182,12 @@ setup_smtpd76() {
 	s7_inst=$CACHE/inst
 	if [ -x "$s7_inst/sbin/smtpd" ] &&
 	    "$s7_inst/sbin/smtpd" -h 2>&1 | grep -q 'OpenSMTPD 7\.6'; then
-		setup_say "OpenSMTPD 7.6: cached build in $s7_inst"
+		say "OpenSMTPD 7.6: cached build in $s7_inst"
 		return 0
 	fi
 	s7_start=$(now)
 	s7_uri=$(mirror_uri) || {
-		setup_say "OpenSMTPD 7.6: no Debian bookworm archive in the apt sources"
+		say "OpenSMTPD 7.6: no Debian bookworm archive in the apt sources"
 		return 1
 	}
 	mkdir -p "$CACHE/apt/lists/partial" "$CACHE/apt/cache/archives/partial" \
@@ -243,7 +199,7 @@ setup_smtpd76() {
 	    -o Dir::State::Lists=$CACHE/apt/lists -o Dir::Cache=$CACHE/apt/cache"
 	# shellcheck disable=SC2086
 	apt-get $s7_apt update -qq || {
-		setup_say "OpenSMTPD 7.6: apt-get update (trixie sources) failed"
+		say "OpenSMTPD 7.6: apt-get update (trixie sources) failed"
 		return 1
 	}
 	# shellcheck disable=SC2086
@@ -251,7 +207,7 @@ setup_smtpd76() {
 	s7_ver=$(sed -n 's/^Version: //p' "$CACHE/showsrc" | grep '^7\.6\.' |
 	    sort -V | tail -n 1)
 	[ -n "$s7_ver" ] || {
-		setup_say "OpenSMTPD 7.6: no opensmtpd 7.6 source package in trixie"
+		say "OpenSMTPD 7.6: no opensmtpd 7.6 source package in trixie"
 		return 1
 	}
 	s7_src=$CACHE/src/$s7_ver
@@ -265,7 +221,7 @@ setup_smtpd76() {
 	    "opensmtpd=$s7_ver" >"$CACHE/source.log" 2>&1)
 	s7_orig=$(ls "$s7_src"/opensmtpd_*.orig.tar.* 2>/dev/null | head -n 1)
 	[ -n "$s7_orig" ] || {
-		setup_say "OpenSMTPD 7.6: cannot download the source of opensmtpd $s7_ver"
+		say "OpenSMTPD 7.6: cannot download the source of opensmtpd $s7_ver"
 		cat "$CACHE/source.log"
 		return 1
 	}
@@ -277,7 +233,7 @@ setup_smtpd76() {
 	    in_s && $3 == f { print $1; exit }' "$CACHE/showsrc")
 	[ -n "$s7_sum" ] &&
 	    [ "$(sha256sum "$s7_orig" | cut -d' ' -f1)" = "$s7_sum" ] || {
-		setup_say "OpenSMTPD 7.6: $(basename "$s7_orig") does not match the trixie Sources index"
+		say "OpenSMTPD 7.6: $(basename "$s7_orig") does not match the trixie Sources index"
 		return 1
 	}
 	s7_dsc=$(ls "$s7_src"/opensmtpd_*.dsc 2>/dev/null | head -n 1)
@@ -290,7 +246,7 @@ setup_smtpd76() {
 		tar -xf "$s7_orig" -C "$CACHE/build" --strip-components=1 || return 1
 		s7_how="upstream tarball of Debian source package $s7_ver (.dsc not available)"
 	fi
-	setup_say "OpenSMTPD 7.6: building from the $s7_how"
+	say "OpenSMTPD 7.6: building from the $s7_how"
 	rm -rf "$s7_inst"
 	# the users and the empty directory are those of Debian's opensmtpd
 	# 6.8 package (installed above); the CA file is Debian's bundle
@@ -304,14 +260,14 @@ setup_smtpd76() {
 	    make -j"$(nproc 2>/dev/null || echo 2)" &&
 	    make install) >"$CACHE/build.log" 2>&1 || {
 		tail -n 30 "$CACHE/build.log"
-		setup_say "OpenSMTPD 7.6: build failed, see $CACHE/build.log"
+		say "OpenSMTPD 7.6: build failed, see $CACHE/build.log"
 		return 1
 	}
 	"$s7_inst/sbin/smtpd" -h 2>&1 | grep -q 'OpenSMTPD 7\.6' || {
-		setup_say "OpenSMTPD 7.6: the build does not report version 7.6"
+		say "OpenSMTPD 7.6: the build does not report version 7.6"
 		return 1
 	}
-	setup_say "OpenSMTPD 7.6: built into $s7_inst in $(($(now) - s7_start)) s"
+	say "OpenSMTPD 7.6: built into $s7_inst in $(($(now) - s7_start)) s"
 }
 
 cmd_setup() {
@@ -319,7 +275,7 @@ cmd_setup() {
 	su_only=${1:-}
 	[ $# -eq 0 ] || [ "$su_only" = 6.8 ] || usage
 	if [ "$(id -u)" -ne 0 ]; then
-		setup_say "must run as root"
+		say "must run as root"
 		exit 1
 	fi
 	su_start=$(now)
@@ -331,90 +287,13 @@ cmd_setup() {
 	if [ $su_rc -eq 0 ] && [ "$su_only" != 6.8 ]; then
 		setup_smtpd76 || su_rc=1
 	fi
-	setup_say "done in $(($(now) - su_start)) s$([ $su_rc -eq 0 ] || echo ', with errors')"
+	say "done in $(($(now) - su_start)) s$([ $su_rc -eq 0 ] || echo ', with errors')"
 	exit $su_rc
 }
 
 # ================================================================= run
 
-# ------------------------------------------------------------ reporting
-
-nfail=0
-
-ok() {
-	echo "ok - $T: $1"
-}
-
-# not_ok WHAT [DETAIL...]: details become "# " lines.
-not_ok() {
-	echo "not ok - $T: $1"
-	nfail=$((nfail + 1))
-	shift
-	for nk_l; do
-		[ -n "$nk_l" ] && printf '%s\n' "$nk_l" | sed 's/^/# /'
-	done
-	return 0
-}
-
-# result WHAT: ok or not ok, by $fail; details in $why (one per line).
-result() {
-	if [ -z "$fail" ]; then
-		ok "$1"
-		[ -n "$why" ] && printf '%s\n' "$why" | sed 's/^/# /'
-	else
-		not_ok "$1" "$why"
-	fi
-	fail="" why=""
-}
-
-# note TEXT / bad TEXT: a detail line; "bad" also fails the check.
-note() {
-	why="${why:+$why
-}$*"
-}
-
-bad() {
-	fail=1
-	note "$@"
-}
-
-skip_all() {
-	echo "skip - $T: $*"
-	exit 0
-}
-
 # ---------------------------------------------------------- processes
-
-ns_ino=
-
-in_ns() {
-	[ -n "$1" ] && [ -n "$ns_ino" ] &&
-	    [ "$(readlink "/proc/$1/ns/net" 2>/dev/null)" = "net:[$ns_ino]" ]
-}
-
-# nsx CMD...: CMD in the test network namespace.
-nsx() {
-	nsenter --net="/run/netns/$NET_NS" -- "$@"
-}
-
-# gone PID: PID has exited (a zombie counts as gone).
-gone() {
-	! kill -0 "$1" 2>/dev/null ||
-	    [ "$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null)" = Z ]
-}
-
-# stop_pid PID: TERM, wait until it left the namespace, KILL.
-stop_pid() {
-	in_ns "$1" || return 0
-	kill -TERM "$1" 2>/dev/null
-	sp_end=$(($(now) + 8))
-	while in_ns "$1" && [ "$(now)" -lt "$sp_end" ]; do
-		sleep 0.05
-	done
-	in_ns "$1" && kill -KILL "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-	return 0
-}
 
 # pids_matching STRING: processes of the test namespace whose command
 # line contains STRING.
@@ -426,23 +305,13 @@ pids_matching() {
 	done
 }
 
-cleanup() {
-	# a reader that went away (| head) must not stop the cleanup
-	trap '' PIPE
-	trap - EXIT HUP INT TERM
+# stop_procs: what cleanup stops before the network.
+stop_procs() {
 	for cl_p in $bg_pids; do
 		stop_pid "$cl_p"
 	done
-	[ -n "$smtpd_pid" ] && stop_pid "$smtpd_pid"
-	[ -n "$sink_pid" ] && stop_pid "$sink_pid"
-	# only a network this run started (else net.sh would fall back to
-	# $NET_NS: another run's)
-	[ -s "$dir/netns" ] && sh "$net" stop "$dir" >/dev/null 2>&1
-	if [ "${SMTPD_KEEP:-}" = 1 ]; then
-		echo "# $T: work directory kept: $work"
-	else
-		rm -rf "$work"
-	fi
+	stop_pid "$smtpd_pid"
+	stop_pid "$sink_pid"
 }
 
 # ------------------------------------------------------------- smtpd
@@ -463,13 +332,12 @@ start_smtpd() {
 	mkdir -p "$st_d/spool" "$st_d/run/filter-mtasts"
 	smtpd_log=$st_d/smtpd.log
 	echo "=== $(date '+%F %T') start $SMTPD -d -v -f $2" >>"$smtpd_log"
-	# net.sh exec, nsenter, unshare and both sh -c exec: $! is smtpd
-	setsid sh "$net" exec "$dir" /bin/sh -c '
+	# both sh -c exec too: $! is smtpd
+	spawn "$smtpd_log" /bin/sh -c '
 	    mount --bind "$1" /var/spool && mount --bind "$2" /run &&
 	    mount --bind "$3" "$4" || exit 125
 	    exec "$5" -d -v -f "$6"' sh "$st_d/spool" "$st_d/run" \
-	    "$work/libexec" "$LIBEXEC" "$SMTPD" "$2" \
-	    >>"$smtpd_log" 2>&1 </dev/null &
+	    "$work/libexec" "$LIBEXEC" "$SMTPD" "$2"
 	smtpd_pid=$!
 	st_end=$(($(now) + 20))
 	while :; do
@@ -480,7 +348,7 @@ start_smtpd() {
 				smtpd_err="smtpd exited during start"
 				return 1
 			fi
-		elif nsx python3 "$here/client.py" wait-port "$SENDER_IP" 25 1; then
+		elif nsx python3 "$tool" wait-port "$SENDER_IP" 25 1; then
 			return 0
 		fi
 		if [ "$(now)" -ge "$st_end" ]; then
@@ -523,11 +391,6 @@ smtpd_tail() {
 
 # ---------------------------------------------------------- messages
 
-# submit ID RCPT [TIMEOUT]: one message through smtpd; events in $events.
-submit() {
-	nsx python3 "$here/client.py" send "$SENDER_IP" "$2" "$1" "$events" "${3:-60}"
-}
-
 # submit_many RCPT...: one message to each, in parallel sessions (the
 # local part is the id); returns when every session has ended.
 submit_many() {
@@ -539,15 +402,6 @@ submit_many() {
 	for sm_p in $sm_pids; do
 		wait "$sm_p"
 	done
-}
-
-ev() {
-	python3 "$here/client.py" get "$events" "$@" 2>/dev/null
-}
-
-# delivered RCPT: "HOST TLS SNI" per copy the sink accepted.
-delivered() {
-	python3 "$here/client.py" delivered "$work/sink/events.jsonl" "$1"
 }
 
 # queued RCPT: its line in "smtpctl show queue" (evpid|...|rcpt|...).
@@ -569,29 +423,17 @@ attempted() {
 # not accept have nothing to wait for.
 settle() {
 	smtpctl schedule all >/dev/null 2>&1
-	sl_end=$(($(now) + SETTLE))
-	sl_todo=
-	for sl_r; do
-		[ "$(ev "${sl_r%@*}" data-reply code)" = 250 ] && sl_todo="$sl_todo $sl_r"
-	done
-	while [ -n "$sl_todo" ]; do
-		sl_left=
-		for sl_r in $sl_todo; do
-			[ -n "$(delivered "$sl_r")" ] || attempted "$sl_r" ||
-			    sl_left="$sl_left $sl_r"
-		done
-		sl_todo=$sl_left
-		[ -n "$sl_todo" ] || return 0
-		if ! in_ns "$smtpd_pid"; then
-			echo "# $T: smtpd exited; not settled:$sl_todo"
-			return 1
-		fi
-		if [ "$(now)" -ge "$sl_end" ]; then
-			echo "# $T: not settled after ${SETTLE} s:$sl_todo"
-			return 1
-		fi
-		sleep 0.2
-	done
+	settle_until 0.2 "$@"
+}
+
+settled() {
+	[ -n "$(delivered "$1")" ] || attempted "$1"
+}
+
+settle_alive() {
+	in_ns "$smtpd_pid" && return 0
+	echo "# $T: smtpd exited; not settled:$sl_todo"
+	return 1
 }
 
 # verified RCPT: the smtpd session that delivered RCPT required TLS
@@ -609,27 +451,14 @@ verified() {
 # expect_delivered RCPT MX [tls|verified]: exactly one copy, at MX, and
 # with TLS (and SNI = MX for 7.x) or verified TLS if asked.
 expect_delivered() {
-	ed_got=$(delivered "$1")
-	if [ -z "$ed_got" ]; then
+	if ! one_copy "$1" "$2" '%s: delivered to %s, TLS %s, SNI %s'; then
 		bad "$1: not delivered"
 		ed_q=$(queued "$1")
 		[ -n "$ed_q" ] && note "queued: $ed_q"
 		return
 	fi
-	printf '%s\n' "$ed_got" >"$work/tmp.got"
-	while read -r ed_h ed_tls ed_sni; do
-		note "$1: delivered to $ed_h, TLS $ed_tls, SNI $ed_sni"
-	done <"$work/tmp.got"
-	[ "$(printf '%s\n' "$ed_got" | wc -l)" -eq 1 ] || bad "$1: delivered more than once"
-	printf '%s\n' "$ed_got" | awk -v m="$2" '$1 != m { exit 1 }' ||
-	    bad "$1: delivered to a host other than $2"
 	[ $# -ge 3 ] || return
-	ed_tls=$(printf '%s\n' "$ed_got" | awk '{ print $2; exit }')
-	ed_sni=$(printf '%s\n' "$ed_got" | awk '{ print $3; exit }')
-	case $ed_tls in
-	TLSv1.2_* | TLSv1.3_*) ;;
-	*) bad "$1: not delivered over TLS 1.2/1.3" ;;
-	esac
+	tls_ok "$1"
 	case $V in
 	6.8) [ "$ed_sni" = none ] && note "(OpenSMTPD 6.8 sends no SNI)" ;;
 	*) [ "$ed_sni" = "$2" ] || bad "$1: SNI is $ed_sni, not $2" ;;
@@ -682,27 +511,6 @@ accepted() {
 }
 
 # --------------------------------------------------------------- phases
-
-# The network's test domains used here; the wrong-name and no-STARTTLS
-# policy MX hosts live on dedicated domains when the network has them,
-# otherwise on two domains repurposed through net.sh's own commands.
-pick_domains() {
-	tr ' ' '\n' <"$dir/zones/list" >"$work/zones"
-	if grep -qx mxwrongname.example "$work/zones"; then
-		WN=mxwrongname.example
-	else
-		WN=rotate.example
-		printf 'version: STSv1\nmode: enforce\nmx: mx.%s\nmax_age: 86400\n' \
-		    "$WN" >"$work/$WN.policy"
-		sh "$net" set-policy "$dir" "$WN" "$work/$WN.policy" || return 1
-	fi
-	if grep -qx mxnotls.example "$work/zones"; then
-		NT=mxnotls.example
-	else
-		NT=twotxt.example
-		sh "$net" set-txt "$dir" "_mta-sts.$NT" 'v=STSv1; id=1' || return 1
-	fi
-}
 
 # The stub checks, in the order they are printed.
 STUB_CHECKS="start filter table enforce nosts nomatch wrongname notls notfound"
@@ -784,7 +592,7 @@ phase_stub() {
 
 # The filter-mtasts checks, in the order they are printed.
 MTASTS_CHECKS="start enforce slow wrongname notls nomatch testing modenone
-nosts dane cached ps cached-restart"
+nosts dane cached ps smtp-out cached-restart"
 
 mtasts_title() {
 	case $1 in
@@ -800,6 +608,7 @@ mtasts_title() {
 	dane)		echo "dane.example: delivered to mx.dane.example over verified TLS" ;;
 	cached)		echo "cached.example: delivered to mx.cached.example over verified TLS while its policy host works" ;;
 	ps)		echo "the filter's network process runs as user _mtasts" ;;
+	smtp-out)	echo "smtp-out reports (filter on the relay action): the TLS outcome is logged for mx1.enforce.example's address" ;;
 	cached-restart)	echo "cached.example after its policy host fails (HTTP 500, new id) and smtpd+filter restart on the same state: delivered to mx.cached.example only, over verified TLS" ;;
 	esac
 }
@@ -844,8 +653,7 @@ phase_mtasts() {
 
 	# slow.example first, in the background; enforce.example once the
 	# slow session's RCPT is out (its first policy fetch stalls)
-	nsx python3 "$here/client.py" send "$SENDER_IP" m-slow@slow.example m-slow \
-	    "$events" "$SLOW_WAIT" &
+	submit m-slow m-slow@slow.example "$SLOW_WAIT" &
 	slow_pid=$!
 	bg_pids="$bg_pids $slow_pid"
 	slow_start=$(now)
@@ -916,7 +724,7 @@ phase_mtasts() {
 	result "$(mtasts_title notls)"
 	expect_refused m-nomatch@nomatch.example
 	# the refusal must rest on the policy: it was fetched
-	mt_n=$(sh "$net" fetches "$dir" nomatch.example)
+	mt_n=$(fetches nomatch.example)
 	note "policy fetches of mta-sts.nomatch.example: $mt_n"
 	[ "${mt_n:-0}" -ge 1 ] || bad "nomatch.example's policy was never fetched"
 	result "$(mtasts_title nomatch)"
@@ -933,17 +741,19 @@ phase_mtasts() {
 	result "$(mtasts_title cached)"
 	fail=$ps_fail why=$ps_why
 	result "$(mtasts_title ps)"
+	so_ip=$(sh "$net" exec "$dir" getent hosts mx1.enforce.example | awk '{ print $1; exit }')
+	so_line=$(grep -F "smtp-out " "$smtpd_log" | grep -F " to $so_ip:25: TLS TLSv1." | head -n 1)
+	if [ -n "$so_ip" ] && [ -n "$so_line" ]; then
+		note "$so_line"
+	else
+		bad "no smtp-out TLS line for $so_ip:25 in smtpd's log"
+	fi
+	result "$(mtasts_title smtp-out)"
 
 	# cached.example: the policy host fails, the record announces a new
 	# policy; smtpd and the filter restart on the same state directory
-	mt_f0=$(sh "$net" fetches "$dir" cached.example)
-	if ! sh "$net" set-http "$dir" cached.example 500 >"$work/net.err" 2>&1 ||
-	    ! sh "$net" set-txt "$dir" _mta-sts.cached.example 'v=STSv1; id=2' \
-	    >>"$work/net.err" 2>&1; then
-		not_ok "$(mtasts_title cached-restart)" "cannot break the policy host:" \
-		    "$(cat "$work/net.err")"
-		return
-	fi
+	mt_f0=$(fetches cached.example)
+	break_cached "$(mtasts_title cached-restart)" || return
 	stop_smtpd
 	if ! start_smtpd mtasts "$work/mtasts.conf"; then
 		not_ok "$(mtasts_title cached-restart)" "restart: $smtpd_err" "$(smtpd_tail)"
@@ -953,7 +763,7 @@ phase_mtasts() {
 	settle m-cached2@cached.example
 	accepted m-cached2 m-cached2@cached.example &&
 	    expect_delivered m-cached2@cached.example mx.cached.example verified
-	note "policy fetches of mta-sts.cached.example: $mt_f0 before the restart, $(sh "$net" fetches "$dir" cached.example) after"
+	note "policy fetches of mta-sts.cached.example: $mt_f0 before the restart, $(fetches cached.example) after"
 	result "$(mtasts_title cached-restart)"
 	stop_smtpd
 }
@@ -985,7 +795,7 @@ demo_did() {
 # demo_mta_error DOMAIN: smtpd's own words on why its allowed MX (the
 # one relayhost answer) was not used: the session's error line.
 demo_mta_error() {
-	de_ip=$(sh "$net" exec "$dir" getent hosts "mx.$1" | awk '{ print $1; exit }')
+	de_ip=$(nexec getent hosts "mx.$1" | awk '{ print $1; exit }')
 	[ -n "$de_ip" ] || return
 	for de_sid in $(grep -F "mta connecting address=smtp+tls://$de_ip:25" \
 	    "$smtpd_log" | cut -d' ' -f1 | sort -u); do
@@ -1059,26 +869,17 @@ cmd_run() {
 	"$SMTPD" -h 2>&1 | grep -q "OpenSMTPD $V" ||
 	    skip_all "$SMTPD is not OpenSMTPD $V"
 	[ -d "$LIBEXEC" ] || skip_all "no $LIBEXEC"
-	for rn_c in ip nsenter unshare setsid nsd unbound unbound-control nginx \
-	    ldns-keygen ldns-signzone dig curl openssl python3 ps; do
-		have "$rn_c" || skip_all "$rn_c not installed"
-	done
+	need_tools ""
 	id opensmtpd >/dev/null 2>&1 || skip_all "no user opensmtpd (Debian's opensmtpd package)"
-	ip netns list >/dev/null 2>&1 || skip_all "ip netns not available"
-	unshare --net true 2>/dev/null || skip_all "cannot create network namespaces"
+	need_netns
 
 	rn_start=$(now)
 	ns_given=${NET_NS:-}
 	NET_NS=${NET_NS:-mtasts-smtpd}
 	export NET_NS
 	smtpd_pid='' sink_pid='' bg_pids='' fail='' why=''
-	work=$(mktemp -d "${TMPDIR:-/tmp}/smtpd-e2e.XXXXXX") || exit 1
-	# smtpd's lka (user opensmtpd) runs the proc tables from here
-	chmod 755 "$work"
-	dir=$work/net
-	events=$work/client.jsonl
-	trap cleanup EXIT
-	trap 'exit 1' HUP INT TERM PIPE
+	# smtpd's lka (user opensmtpd) runs the proc tables from there
+	make_work smtpd
 
 	# our PATH_LIBEXEC: smtpd's own helpers, the stub, filter-mtasts
 	# (copied: the caller's build directory may be closed to the
@@ -1098,7 +899,7 @@ cmd_run() {
 table mtasts mtasts:/run/filter-mtasts/table.sock
 filter "mtasts" proc-exec "$FM filter -r $RESOLVER -a $dir/root.key -c $dir/ca.pem -s $STATE -S /run/filter-mtasts/table.sock" user root
 listen on $SENDER_IP port 25 hostname $HELO filter "mtasts"
-action "mtasts" relay domain <mtasts> tls helo $HELO
+action "mtasts" relay domain <mtasts> tls helo $HELO filter "mtasts"
 action "relay" relay helo $HELO
 match from any for domain <mtasts> action "mtasts"
 match from any for any action "relay"
@@ -1131,30 +932,8 @@ EOF
 		exit 1
 	fi
 	NET_NS=$(cat "$dir/netns")
-	ns_ino=$(stat -L -c %i "/run/netns/$NET_NS")
 	[ "$NET_NS" = mtasts-smtpd ] || echo "# $T: network namespace $NET_NS"
-	chmod 755 "$dir"
-	if ! pick_domains >>"$work/net.err" 2>&1; then
-		not_ok "test network and SMTP sink start" "$(cat "$work/net.err")"
-		exit 1
-	fi
-	if ! python3 "$here/sink.py" certs "$dir" "$work/sink" "mx.$WN=wrongname" \
-	    "mx.$NT=notls" >"$work/sink.err" 2>&1; then
-		not_ok "test network and SMTP sink start" "$(cat "$work/sink.err")"
-		exit 1
-	fi
-	setsid nsenter --net="/run/netns/$NET_NS" -- python3 "$here/sink.py" serve \
-	    "$work/sink" >>"$work/sink.log" 2>&1 </dev/null &
-	sink_pid=$!
-	rn_end=$(($(now) + 15))
-	until [ -e "$work/sink/ready" ]; do
-		if ! kill -0 "$sink_pid" 2>/dev/null || [ "$(now)" -ge "$rn_end" ]; then
-			not_ok "test network and SMTP sink start" "sink.py did not start:" \
-			    "$(tail -n 20 "$work/sink.log")"
-			exit 1
-		fi
-		sleep 0.05
-	done
+	net_up "test network and SMTP sink start" 15
 	ok "test network and SMTP sink start ($(wc -l <"$work/sink/hosts") MX hosts; wrong-name certificate: mx.$WN, no STARTTLS: mx.$NT)"
 
 	# the stub's routes: enforce.example to its policy MX, the two
@@ -1177,11 +956,4 @@ EOF
 	[ "$nfail" -eq 0 ]
 }
 
-[ $# -ge 1 ] || usage
-cmd=$1
-shift
-case $cmd in
-setup)	cmd_setup "$@" ;;
-run)	cmd_run "$@" ;;
-*)	usage ;;
-esac
+main "setup run" "$@"

@@ -1,0 +1,998 @@
+/*
+ * Copyright (c) 2026 The filter-mtasts authors
+ *
+ * Permission to use, copy, modify, and distribute this software for any
+ * purpose with or without fee is hereby granted, provided that the above
+ * copyright notice and this permission notice appear in all copies.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+ * WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+ * MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+ * ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+ * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+ * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+ * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
+
+/*
+ * The front's memory of verdicts (filter-mtasts/vcache.c), with this
+ * program playing the network process on the other end of a
+ * socketpair: it reads the IPC_QUERY frames the cache sends and
+ * answers with the IPC_VERDICT frames it chooses.
+ *
+ * Every wait is the event loop run until a condition holds, bounded;
+ * there are no fixed sleeps.  "Nothing was sent" and "that frame was
+ * read" are shown with a barrier: a lookup of a new domain, whose
+ * query comes after anything sent before it, and whose answer is read
+ * after anything written before it.
+ *
+ * The cache only knows whole seconds (time(3)): "fresh" below is
+ * checked within a second of the answer with a freshness of 2 s, and
+ * "aged" is waited for on the clock.  A vcache has no free function:
+ * the ones made here live until exit, reachable from nets[].
+ */
+
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <arpa/inet.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "extern.h"
+#include "mtasts.h"
+#include "regress.h"
+
+#define HDR_LEN		12
+#define QUERY_MAX	512		/* queries remembered per link */
+#define WIRE_MAX	2048
+#define WAIT_MAX	5		/* s, for what should happen at once */
+#define GONE		"network process not running"
+#define KIND_BAD	9		/* no enum verdict_kind */
+
+struct query {
+	uint32_t		 id;
+	time_t			 when;		/* read by the test */
+	char			 domain[DNS_NAME_MAX + 1];
+};
+
+/* One cache and the fake network process on its link. */
+struct net {
+	const char		*name;
+	struct vcache		*vc;
+	struct bufferevent	*bev;		/* the test's end */
+	struct query		 q[QUERY_MAX];
+	size_t			 nq;
+	int			 bad;		/* frames that were no query */
+	int			 nsync;
+};
+
+/* What a vcache_cb was given. */
+struct rec {
+	int			 called;
+	time_t			 when;
+	int			 kind;
+	size_t			 nmx;
+	char			 mx[2][DNS_NAME_MAX + 1];
+	char			 reason[VERDICT_REASON_MAX];
+};
+
+struct qwait {
+	const struct net	*n;
+	const char		*domain;
+	size_t			 count;
+};
+
+enum bad {
+	BAD_KIND,
+	BAD_REASON,
+	BAD_TRUNC,
+	BAD_SHORT,
+	BAD_MX,
+	BAD_TRAIL,
+	BAD_TYPE,
+	BAD_N
+};
+
+static const char *const bad_name[BAD_N] = {
+	"kind out of range",
+	"reason with a newline",
+	"truncated in the last MX host",
+	"shorter than its header",
+	"MX that is not a host name",
+	"bytes after the verdict",
+	"unknown message type"
+};
+
+static const struct vcache_timing t_main = { 2, 2, 60, 3600, 10 };
+static const struct vcache_timing t_tick = { 1, 1, 60, 1, 10 };
+static const struct vcache_timing t_lru = { 60, 60, 600, 3600, 10 };
+static const struct vcache_timing t_eof = { 1, 1, 2, 3600, 10 };
+
+static struct event_base	*base;
+static struct net		 nets[4];
+
+/* The child of test_fatal(), reachable at its exit. */
+static struct event_base	*child_base;
+static struct vcache		*child_vc;
+
+static void
+net_read(struct bufferevent *bev, void *arg)
+{
+	struct net	*n = arg;
+	struct evbuffer	*in = bufferevent_get_input(bev);
+	struct query	*q;
+	uint32_t	 hdr[3], len;
+	const char	*p;
+
+	while (evbuffer_get_length(in) >= HDR_LEN) {
+		evbuffer_copyout(in, hdr, HDR_LEN);
+		len = ntohl(hdr[0]);
+		if (len > IPC_MAX) {
+			n->bad++;
+			evbuffer_drain(in, evbuffer_get_length(in));
+			return;
+		}
+		if (evbuffer_get_length(in) < HDR_LEN + len)
+			return;
+		evbuffer_drain(in, HDR_LEN);
+		p = len > 0 ? (const char *)evbuffer_pullup(in, len) : NULL;
+		if (ntohl(hdr[1]) != IPC_QUERY || len == 0 ||
+		    len > DNS_NAME_MAX + 1 || strlen(p) != len - 1 ||
+		    n->nq == QUERY_MAX)
+			n->bad++;
+		else {
+			q = &n->q[n->nq++];
+			q->id = ntohl(hdr[2]);
+			q->when = time(NULL);
+			memcpy(q->domain, p, len);
+		}
+		evbuffer_drain(in, len);
+	}
+}
+
+static void
+net_new(struct net *n, const char *name, size_t max,
+    const struct vcache_timing *t)
+{
+	int	 sv[2];
+
+	n->name = name;
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1)
+		fatal("socketpair");
+	if ((n->vc = vcache_new(base, sv[0], max, t)) == NULL)
+		fatalx("vcache_new");
+	if (evutil_make_socket_nonblocking(sv[1]) == -1 ||
+	    (n->bev = bufferevent_socket_new(base, sv[1],
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
+		fatalx("bufferevent_socket_new");
+	bufferevent_setcb(n->bev, net_read, NULL, NULL, n);
+	bufferevent_enable(n->bev, EV_READ | EV_WRITE);
+}
+
+static size_t
+nqueries(const struct net *n, const char *domain)
+{
+	size_t	 i, c = 0;
+
+	for (i = 0; i < n->nq; i++)
+		if (strcmp(n->q[i].domain, domain) == 0)
+			c++;
+	return c;
+}
+
+static const struct query *
+last_query(const struct net *n, const char *domain)
+{
+	size_t	 i;
+
+	for (i = n->nq; i > 0; i--)
+		if (strcmp(n->q[i - 1].domain, domain) == 0)
+			return &n->q[i - 1];
+	return NULL;
+}
+
+static void
+send_frame(struct net *n, uint32_t type, const char *domain, const void *p,
+    size_t len)
+{
+	const struct query	*q = domain == NULL ? NULL :
+				    last_query(n, domain);
+	uint32_t		 hdr[3];
+
+	hdr[0] = htonl((uint32_t)len);
+	hdr[1] = htonl(type);
+	hdr[2] = htonl(q == NULL ? 0 : q->id);
+	if (bufferevent_write(n->bev, hdr, sizeof(hdr)) == -1 ||
+	    (len > 0 && bufferevent_write(n->bev, p, len) == -1))
+		fatalx("bufferevent_write");
+}
+
+/* A verdict as the network process packs it; mx0, mx1 may be NULL. */
+static size_t
+pack(uint8_t *buf, const char *domain, int kind, const char *reason,
+    const char *mx0, const char *mx1)
+{
+	struct verdict	 v;
+	struct evbuffer	*eb;
+	char		 mx[2][DNS_NAME_MAX + 1], *mxp[2];
+	size_t		 len;
+
+	memset(&v, 0, sizeof(v));
+	(void)snprintf(v.domain, sizeof(v.domain), "%s", domain);
+	v.kind = kind;
+	(void)snprintf(v.reason, sizeof(v.reason), "%s", reason);
+	mxp[0] = mx[0];
+	mxp[1] = mx[1];
+	v.mx = mxp;
+	if (mx0 != NULL) {
+		(void)snprintf(mx[v.nmx++], sizeof(mx[0]), "%s", mx0);
+		if (mx1 != NULL)
+			(void)snprintf(mx[v.nmx++], sizeof(mx[0]), "%s", mx1);
+	}
+	if ((eb = evbuffer_new()) == NULL || vwire_pack(&v, eb) == -1 ||
+	    (len = evbuffer_get_length(eb)) > WIRE_MAX - 16)
+		fatalx("vwire_pack");
+	evbuffer_remove(eb, buf, len);
+	evbuffer_free(eb);
+	return len;
+}
+
+static void
+send_verdict(struct net *n, const char *domain, int kind, const char *reason,
+    const char *mx0, const char *mx1)
+{
+	uint8_t	 buf[WIRE_MAX];
+	size_t	 len;
+
+	len = pack(buf, domain, kind, reason, mx0, mx1);
+	send_frame(n, IPC_VERDICT, domain, buf, len);
+}
+
+/* A frame the front must not believe, for domain. */
+static void
+send_bad(struct net *n, enum bad how, const char *domain)
+{
+	uint8_t		 buf[WIRE_MAX];
+	uint32_t	 type = IPC_VERDICT;
+	size_t		 len = 0;
+
+	switch (how) {
+	case BAD_KIND:
+		len = pack(buf, domain, KIND_BAD, "bad kind", NULL, NULL);
+		break;
+	case BAD_REASON:
+		len = pack(buf, domain, VERDICT_NONE, "two\nlines", NULL,
+		    NULL);
+		break;
+	case BAD_TRUNC:
+		len = pack(buf, domain, VERDICT_STS_ENFORCE, "truncated",
+		    "mx1.trunc.example", "mx2.trunc.example") - 3;
+		break;
+	case BAD_SHORT:
+		len = 8;
+		(void)pack(buf, domain, VERDICT_NONE, "short", NULL, NULL);
+		break;
+	case BAD_MX:
+		len = pack(buf, domain, VERDICT_STS_ENFORCE, "bad mx",
+		    "not a host", NULL);
+		break;
+	case BAD_TRAIL:
+		len = pack(buf, domain, VERDICT_NONE, "trailing", NULL, NULL);
+		memcpy(buf + len, "x", 2);
+		len += 2;
+		break;
+	case BAD_TYPE:
+		type = 99;
+		len = pack(buf, domain, VERDICT_NONE, "wrong type", NULL, NULL);
+		break;
+	case BAD_N:
+		abort();
+	}
+	send_frame(n, type, domain, buf, len);
+}
+
+static void
+on_verdict(void *arg, const struct verdict *v)
+{
+	struct rec	*r = arg;
+	size_t		 i;
+
+	r->called++;
+	r->when = time(NULL);
+	r->kind = v->kind;
+	r->nmx = v->nmx;
+	for (i = 0; i < v->nmx && i < 2; i++)
+		(void)snprintf(r->mx[i], sizeof(r->mx[i]), "%s", v->mx[i]);
+	(void)snprintf(r->reason, sizeof(r->reason), "%s", v->reason);
+}
+
+static int
+mx_is(size_t nmx, char *const *mx, const char *mx0, const char *mx1)
+{
+	size_t	 want = mx0 == NULL ? 0 : mx1 == NULL ? 1 : 2;
+
+	return nmx == want && (want < 1 || strcmp(mx[0], mx0) == 0) &&
+	    (want < 2 || strcmp(mx[1], mx1) == 0);
+}
+
+static int
+verdict_is(const struct verdict *v, int kind, const char *mx0,
+    const char *mx1)
+{
+	return v != NULL && (int)v->kind == kind &&
+	    mx_is(v->nmx, v->mx, mx0, mx1);
+}
+
+static int
+rec_is(const struct rec *r, int kind, const char *mx0, const char *mx1)
+{
+	char	*mx[2];
+
+	mx[0] = (char *)r->mx[0];
+	mx[1] = (char *)r->mx[1];
+	return r->called == 1 && r->kind == kind &&
+	    mx_is(r->nmx, mx, mx0, mx1);
+}
+
+static void
+nop(int fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+}
+
+/* The loop until cond holds or secs pass; whether it held. */
+static int
+run(int (*cond)(const void *), const void *arg, int secs)
+{
+	struct timeval	 poll = { 0, 20000 };
+	struct timespec	 start, now;
+	struct event	*ev;
+	int		 ok;
+
+	if ((ev = event_new(base, -1, EV_PERSIST, nop, NULL)) == NULL)
+		fatalx("event_new");
+	event_add(ev, &poll);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		if ((ok = cond(arg)) != 0)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - start.tv_sec) * 1000 +
+		    (now.tv_nsec - start.tv_nsec) / 1000000 >= secs * 1000)
+			break;
+		event_base_loop(base, EVLOOP_ONCE);
+	}
+	event_free(ev);
+	return ok;
+}
+
+static int
+cond_queries(const void *arg)
+{
+	const struct qwait	*w = arg;
+
+	return nqueries(w->n, w->domain) >= w->count;
+}
+
+static int
+cond_called(const void *arg)
+{
+	const struct rec	*r = arg;
+
+	return r->called > 0;
+}
+
+static int
+cond_time(const void *arg)
+{
+	const time_t	*t = arg;
+
+	return time(NULL) >= *t;
+}
+
+/* Until count queries for domain arrived. */
+static int
+wait_queries(const struct net *n, const char *domain, size_t count, int secs)
+{
+	struct qwait	 w;
+
+	w.n = n;
+	w.domain = domain;
+	w.count = count;
+	return run(cond_queries, &w, secs);
+}
+
+static int
+wait_called(const struct rec *r)
+{
+	return run(cond_called, r, WAIT_MAX);
+}
+
+/* The clock, at least at t. */
+static void
+wait_until(time_t t)
+{
+	if (!run(cond_time, &t, (int)(t - time(NULL)) + 2))
+		fatalx("the clock did not reach %lld", (long long)t);
+}
+
+/*
+ * Everything the cache sent so far has arrived, everything written to
+ * it so far has been read: a lookup of a new domain, its query, its
+ * answer.
+ */
+static int
+barrier(struct net *n)
+{
+	const struct verdict	*v;
+	struct vwaiter		*w = NULL;
+	struct rec		 r;
+	char			 dom[64];
+
+	memset(&r, 0, sizeof(r));
+	(void)snprintf(dom, sizeof(dom), "sync%d.%s.example", ++n->nsync,
+	    n->name);
+	if (vcache_lookup(n->vc, dom, on_verdict, &r, &v, &w) != VC_WAIT ||
+	    !wait_queries(n, dom, 1, WAIT_MAX)) {
+		vcache_cancel(w);
+		regress_diag("barrier %s: no query", dom);
+		return 0;
+	}
+	send_verdict(n, dom, VERDICT_NONE, "sync", NULL, NULL);
+	if (!wait_called(&r)) {
+		vcache_cancel(w);
+		regress_diag("barrier %s: no answer", dom);
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * The link gone before IPC_READY: the network process never started,
+ * and the front must not run without it.  In a child: fatalx() exits.
+ */
+static void
+test_fatal(void)
+{
+	const struct vcache_timing	 t = { 1, 1, 3, 3600, 10 };
+	pid_t				 pid;
+	int				 sv[2], status, fd;
+
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) == -1) {
+		regress_check(0, "fork");
+		return;
+	}
+	if (pid == 0) {
+		alarm(WAIT_MAX);
+		/* Its "fatal:" line is expected; keep the log clean. */
+		if ((fd = open("/dev/null", O_WRONLY)) != -1) {
+			(void)dup2(fd, STDERR_FILENO);
+			(void)close(fd);
+		}
+		if ((child_base = event_base_new()) == NULL ||
+		    socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1 ||
+		    (child_vc = vcache_new(child_base, sv[0], 10, &t)) == NULL)
+			_exit(3);
+		(void)close(sv[1]);
+		(void)event_base_dispatch(child_base);
+		_exit(4);
+	}
+	if (waitpid(pid, &status, 0) == -1)
+		status = -1;
+	regress_check(status != -1 && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 1,
+	    "the link gone before IPC_READY is fatal (exit status 1)");
+	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 1)
+		regress_diag("wait status %d", status);
+}
+
+static void
+test_miss(struct net *n)
+{
+	static struct rec	 r1, r2, r3;
+	const struct verdict	*v = NULL;
+	struct vwaiter		*w1 = NULL, *w2 = NULL, *w3 = NULL;
+	const char		*d = "miss.example";
+	const char		*mx1 = "mx1.miss.example";
+	const char		*mx2 = "mx2.miss.example";
+	time_t			 sent;
+	int			 rc;
+
+	rc = vcache_lookup(n->vc, d, on_verdict, &r1, &v, &w1);
+	regress_check(rc == VC_WAIT && w1 != NULL,
+	    "a miss is VC_WAIT with a waiter");
+	regress_check(wait_queries(n, d, 1, WAIT_MAX) &&
+	    strcmp(last_query(n, d)->domain, d) == 0,
+	    "a miss sends an IPC_QUERY for the domain");
+	rc = vcache_lookup(n->vc, d, on_verdict, &r2, &v, &w2);
+	regress_check(rc == VC_WAIT && w2 != NULL && w2 != w1,
+	    "a second lookup while in flight is VC_WAIT with its own waiter");
+	regress_check(barrier(n) && nqueries(n, d) == 1,
+	    "a second lookup while in flight sends no second query");
+	regress_check(r1.called == 0 && r2.called == 0,
+	    "no callback before the answer");
+
+	sent = time(NULL);
+	send_verdict(n, d, VERDICT_STS_ENFORCE, "policy says enforce",
+	    mx1, mx2);
+	regress_check(wait_called(&r1) && wait_called(&r2) &&
+	    rec_is(&r1, VERDICT_STS_ENFORCE, mx1, mx2) &&
+	    strcmp(r1.reason, "policy says enforce") == 0,
+	    "the first waiter gets the verdict once, kind and MX hosts");
+	regress_check(rec_is(&r2, VERDICT_STS_ENFORCE, mx1, mx2),
+	    "the second waiter gets the verdict once, kind and MX hosts");
+
+	v = NULL;
+	rc = vcache_lookup(n->vc, d, on_verdict, &r3, &v, &w3);
+	regress_check(rc == VC_HIT &&
+	    verdict_is(v, VERDICT_STS_ENFORCE, mx1, mx2) &&
+	    strcmp(v->domain, d) == 0 &&
+	    strcmp(v->reason, "policy says enforce") == 0,
+	    "after the answer, a lookup is VC_HIT with the same verdict");
+	regress_check(barrier(n) && nqueries(n, d) == 1 && r3.called == 0 &&
+	    time(NULL) - sent <= 1,
+	    "a fresh hit sends no query and calls no callback");
+}
+
+static void
+test_peek(struct net *n)
+{
+	const struct verdict	*v;
+	const char		*d = "peek.example", *s = "stray.example";
+
+	regress_check(vcache_peek(n->vc, d) == NULL,
+	    "vcache_peek of an unknown domain is NULL");
+	regress_check(wait_queries(n, d, 1, WAIT_MAX),
+	    "vcache_peek of an unknown domain sends a query for it");
+	regress_check(vcache_peek(n->vc, d) == NULL && barrier(n) &&
+	    nqueries(n, d) == 1,
+	    "vcache_peek while in flight is NULL and sends no second query");
+	send_verdict(n, d, VERDICT_NONE, "no policy", NULL, NULL);
+	regress_check(barrier(n) &&
+	    verdict_is(v = vcache_peek(n->vc, d), VERDICT_NONE, NULL, NULL) &&
+	    strcmp(v->reason, "no policy") == 0,
+	    "after the answer, vcache_peek has the verdict");
+	regress_check(barrier(n) && nqueries(n, d) == 1,
+	    "vcache_peek of a fresh verdict sends no query");
+
+	/* Nobody asked: nothing to remember it for. */
+	send_verdict(n, s, VERDICT_STS_ENFORCE, "unasked", "mx.stray.example",
+	    NULL);
+	regress_check(barrier(n) && vcache_peek(n->vc, s) == NULL,
+	    "a verdict for a domain never asked for is not kept");
+}
+
+static void
+test_next_mx(struct net *n)
+{
+	static struct rec	 r, rp;
+	const struct verdict	*v;
+	struct vwaiter		*w;
+	const char		*d = "rotate.example", *p = "plain.example";
+	const char		*mx1 = "mx1.rotate.example";
+	const char		*mx2 = "mx2.rotate.example";
+	const char		*a, *b, *c;
+	int			 ok;
+
+	if (vcache_lookup(n->vc, d, on_verdict, &r, &v, &w) == VC_WAIT &&
+	    wait_queries(n, d, 1, WAIT_MAX))
+		send_verdict(n, d, VERDICT_STS_ENFORCE, "enforce", mx1, mx2);
+	ok = wait_called(&r);
+	a = vcache_next_mx(n->vc, d);
+	ok = ok && a != NULL && strcmp(a, mx1) == 0;
+	b = vcache_next_mx(n->vc, d);
+	ok = ok && b != NULL && strcmp(b, mx2) == 0;
+	c = vcache_next_mx(n->vc, d);
+	ok = ok && c != NULL && strcmp(c, mx1) == 0;
+	regress_check(ok, "vcache_next_mx rotates over the allowed MX hosts "
+	    "(mx1, mx2, mx1)");
+
+	/* The refreshed verdict: the policy is gone. */
+	send_verdict(n, d, VERDICT_NONE, "no policy any more", NULL, NULL);
+	regress_check(barrier(n) &&
+	    verdict_is(vcache_peek(n->vc, d), VERDICT_NONE, NULL, NULL),
+	    "a newer verdict replaces the enforce one");
+	a = vcache_next_mx(n->vc, d);
+	b = vcache_next_mx(n->vc, d);
+	regress_check(a != NULL && b != NULL && strcmp(a, b) != 0 &&
+	    (strcmp(a, mx1) == 0 || strcmp(a, mx2) == 0) &&
+	    (strcmp(b, mx1) == 0 || strcmp(b, mx2) == 0),
+	    "after enforce became none, vcache_next_mx rotates over the "
+	    "last enforce list");
+	send_verdict(n, d, VERDICT_STS_TESTING, "testing now", NULL, NULL);
+	a = barrier(n) ? vcache_next_mx(n->vc, d) : NULL;
+	b = vcache_next_mx(n->vc, d);
+	regress_check(a != NULL && b != NULL && strcmp(a, b) != 0 &&
+	    (strcmp(a, mx1) == 0 || strcmp(a, mx2) == 0) &&
+	    (strcmp(b, mx1) == 0 || strcmp(b, mx2) == 0),
+	    "after none then testing, still the last enforce list");
+	send_verdict(n, d, VERDICT_DEFER, "temporary failure", NULL, NULL);
+	regress_check(barrier(n) && vcache_next_mx(n->vc, d) == NULL,
+	    "for a defer, vcache_next_mx is NULL");
+
+	if (vcache_lookup(n->vc, p, on_verdict, &rp, &v, &w) == VC_WAIT &&
+	    wait_queries(n, p, 1, WAIT_MAX))
+		send_verdict(n, p, VERDICT_NONE, "no policy", NULL, NULL);
+	regress_check(wait_called(&rp) && vcache_next_mx(n->vc, p) == NULL,
+	    "a domain never enforced has no MX from vcache_next_mx");
+	regress_check(vcache_next_mx(n->vc, "unknown-mx.example") == NULL &&
+	    wait_queries(n, "unknown-mx.example", 1, WAIT_MAX),
+	    "vcache_next_mx of an unknown domain is NULL and asks for it");
+}
+
+static void
+test_cancel(struct net *n)
+{
+	static struct rec	 r1, r2, r3, r4;
+	const struct verdict	*v;
+	struct vwaiter		*w1 = NULL, *w2 = NULL, *w3 = NULL, *w4 = NULL;
+	const char		*d = "cancel.example", *e = "cancel2.example";
+	int			 ok;
+
+	ok = vcache_lookup(n->vc, d, on_verdict, &r1, &v, &w1) == VC_WAIT &&
+	    vcache_lookup(n->vc, d, on_verdict, &r2, &v, &w2) == VC_WAIT &&
+	    vcache_lookup(n->vc, d, on_verdict, &r3, &v, &w3) == VC_WAIT;
+	vcache_cancel(w1);
+	vcache_cancel(w3);
+	vcache_cancel(NULL);
+	if (wait_queries(n, d, 1, WAIT_MAX))
+		send_verdict(n, d, VERDICT_DANE, "dane", "mx.cancel.example",
+		    NULL);
+	ok = ok && wait_called(&r2) && barrier(n);
+	regress_check(ok && rec_is(&r2, VERDICT_DANE, "mx.cancel.example",
+	    NULL), "the waiter left gets the verdict");
+	regress_check(ok && r1.called == 0 && r3.called == 0,
+	    "cancelled waiters' callbacks are never called");
+
+	ok = vcache_lookup(n->vc, e, on_verdict, &r4, &v, &w4) == VC_WAIT;
+	vcache_cancel(w4);
+	if (wait_queries(n, e, 1, WAIT_MAX))
+		send_verdict(n, e, VERDICT_NONE, "none", NULL, NULL);
+	v = NULL;
+	regress_check(ok && barrier(n) && r4.called == 0 &&
+	    vcache_lookup(n->vc, e, on_verdict, &r4, &v, &w4) == VC_HIT &&
+	    verdict_is(v, VERDICT_NONE, NULL, NULL),
+	    "with every waiter cancelled, the answer is still kept");
+}
+
+static void
+test_malformed(struct net *n)
+{
+	static struct rec	 rk, rd, rk2;
+	const struct verdict	*v;
+	struct vwaiter		*w;
+	const char		*d = "malformed.example", *k = "known.example";
+	const char		*mx = "mx.known.example";
+	enum bad		 how;
+	int			 ok;
+
+	if (vcache_lookup(n->vc, k, on_verdict, &rk, &v, &w) == VC_WAIT &&
+	    wait_queries(n, k, 1, WAIT_MAX))
+		send_verdict(n, k, VERDICT_STS_ENFORCE, "known", mx, NULL);
+	ok = wait_called(&rk) &&
+	    vcache_lookup(n->vc, d, on_verdict, &rd, &v, &w) == VC_WAIT &&
+	    wait_queries(n, d, 1, WAIT_MAX);
+	if (!ok)
+		regress_diag("malformed: setup failed");
+	regress_diag("warnings about malformed messages are expected");
+
+	for (how = 0; how < BAD_N; how++) {
+		send_bad(n, how, d);
+		send_bad(n, how, k);
+		v = NULL;
+		regress_check(ok && barrier(n) && rd.called == 0 &&
+		    vcache_lookup(n->vc, k, on_verdict, &rk2, &v, &w) ==
+		    VC_HIT && verdict_is(v, VERDICT_STS_ENFORCE, mx, NULL) &&
+		    strcmp(v->reason, "known") == 0,
+		    "a frame with %s is ignored: the waiter waits, the entry "
+		    "is unchanged", bad_name[how]);
+	}
+	send_verdict(n, d, VERDICT_STS_TESTING, "testing", NULL, NULL);
+	regress_check(ok && wait_called(&rd) && rec_is(&rd, VERDICT_STS_TESTING,
+	    NULL, NULL) && rk2.called == 0,
+	    "after malformed frames, the right verdict reaches the waiter");
+}
+
+static void
+test_stale_defer(struct net *n)
+{
+	static struct rec	 rs, rd, rd2, rx;
+	const struct verdict	*v;
+	struct vwaiter		*w;
+	const char		*s = "stale.example", *d = "defer.example";
+	const char		*mx1 = "mx1.stale.example";
+	const char		*mx2 = "mx2.stale.example";
+	time_t			 sent;
+	int			 rc, ok;
+
+	if (vcache_lookup(n->vc, s, on_verdict, &rs, &v, &w) == VC_WAIT &&
+	    wait_queries(n, s, 1, WAIT_MAX))
+		send_verdict(n, s, VERDICT_STS_ENFORCE, "enforce", mx1, NULL);
+	ok = wait_called(&rs) &&
+	    vcache_lookup(n->vc, d, on_verdict, &rd, &v, &w) == VC_WAIT &&
+	    wait_queries(n, d, 1, WAIT_MAX);
+	sent = time(NULL);
+	send_verdict(n, d, VERDICT_DEFER, "try later", NULL, NULL);
+	ok = ok && wait_called(&rd) && rec_is(&rd, VERDICT_DEFER, NULL, NULL);
+	v = NULL;
+	rc = vcache_lookup(n->vc, d, on_verdict, &rx, &v, &w);
+	regress_check(ok && rc == VC_HIT && time(NULL) - sent <= 1 &&
+	    verdict_is(v, VERDICT_DEFER, NULL, NULL) &&
+	    strcmp(v->reason, "try later") == 0,
+	    "a defer younger than fresh_defer is a hit");
+	regress_check(barrier(n) && nqueries(n, d) == 1,
+	    "a fresh defer hit sends no query");
+
+	/* Both aged: the clock past fresh and fresh_defer. */
+	wait_until((rs.when > rd.when ? rs.when : rd.when) +
+	    (t_main.fresh > t_main.fresh_defer ? t_main.fresh :
+	    t_main.fresh_defer));
+
+	v = NULL;
+	rc = vcache_lookup(n->vc, s, on_verdict, &rx, &v, &w);
+	regress_check(rc == VC_HIT && verdict_is(v, VERDICT_STS_ENFORCE, mx1,
+	    NULL), "a stale verdict (older than fresh) is still a hit");
+	regress_check(wait_queries(n, s, 2, WAIT_MAX),
+	    "a stale hit starts a refresh query");
+	v = NULL;
+	rc = vcache_lookup(n->vc, s, on_verdict, &rx, &v, &w);
+	regress_check(rc == VC_HIT && vcache_peek(n->vc, s) != NULL &&
+	    barrier(n) && nqueries(n, s) == 2,
+	    "more stale lookups while it runs start no second refresh");
+	send_verdict(n, s, VERDICT_STS_ENFORCE, "enforce", mx2, NULL);
+	v = NULL;
+	regress_check(barrier(n) &&
+	    vcache_lookup(n->vc, s, on_verdict, &rx, &v, &w) == VC_HIT &&
+	    verdict_is(v, VERDICT_STS_ENFORCE, mx2, NULL) && barrier(n) &&
+	    nqueries(n, s) == 2,
+	    "the refresh's answer replaces the verdict, fresh again");
+	regress_check(rx.called == 0, "hits call no callback");
+
+	w = NULL;
+	rc = vcache_lookup(n->vc, d, on_verdict, &rd2, &v, &w);
+	regress_check(rc == VC_WAIT && w != NULL,
+	    "a defer older than fresh_defer is no hit: the lookup waits");
+	regress_check(wait_queries(n, d, 2, WAIT_MAX),
+	    "the aged defer is asked again");
+	send_verdict(n, d, VERDICT_STS_ENFORCE, "enforce now",
+	    "mx.defer.example", NULL);
+	regress_check(wait_called(&rd2) && rec_is(&rd2, VERDICT_STS_ENFORCE,
+	    "mx.defer.example", NULL),
+	    "the waiter on an aged defer gets the new verdict");
+}
+
+static void
+test_tick(struct net *n)
+{
+	static struct rec	 r;
+	const struct verdict	*v;
+	struct vwaiter		*w;
+	const struct query	*q;
+	const char		*d = "tick.example";
+	int			 secs = t_tick.fresh + t_tick.tick + 3;
+	time_t			 sent = 0;
+
+	if (vcache_lookup(n->vc, d, on_verdict, &r, &v, &w) == VC_WAIT &&
+	    wait_queries(n, d, 1, WAIT_MAX)) {
+		sent = time(NULL);
+		send_verdict(n, d, VERDICT_STS_ENFORCE, "enforce",
+		    "mx.tick.example", NULL);
+	}
+	regress_check(wait_called(&r) && wait_queries(n, d, 2, secs),
+	    "the tick refreshes an aged entry used recently, with no lookup");
+	q = last_query(n, d);
+	regress_check(nqueries(n, d) == 2 && q->when - sent >= t_tick.fresh,
+	    "the tick's refresh comes only once the verdict aged");
+	if (nqueries(n, d) == 2)
+		regress_diag("refresh %lld s after the answer",
+		    (long long)(q->when - sent));
+	send_verdict(n, d, VERDICT_STS_ENFORCE, "enforce", "mx.tick.example",
+	    NULL);
+
+	/* A domain the table asked for, not yet known, first in line. */
+	regress_check(vcache_peek(n->vc, "peeked.tick.example") == NULL &&
+	    wait_queries(n, d, 3, secs),
+	    "the tick refreshes it again after a vcache_peek of an unknown "
+	    "domain");
+}
+
+static void
+test_lru(struct net *n)
+{
+	static struct rec	 r[8], again[8], rh;
+	const struct verdict	*v;
+	struct vwaiter		*w;
+	char			 dom[8][32];
+	int			 i, ok;
+
+	for (i = 1; i < 8; i++)
+		(void)snprintf(dom[i], sizeof(dom[i]), "lru%d.example", i);
+	for (ok = 1, i = 1; i <= 5; i++) {
+		if (vcache_lookup(n->vc, dom[i], on_verdict, &r[i], &v, &w) !=
+		    VC_WAIT || !wait_queries(n, dom[i], 1, WAIT_MAX)) {
+			ok = 0;
+			continue;
+		}
+		send_verdict(n, dom[i], VERDICT_NONE, "none", NULL, NULL);
+		ok = ok && wait_called(&r[i]);
+	}
+	regress_check(ok, "max 3: five domains looked up and answered");
+	ok = 1;
+	for (i = 5; i >= 3; i--) {
+		v = NULL;
+		ok = ok && vcache_lookup(n->vc, dom[i], on_verdict, &rh, &v,
+		    &w) == VC_HIT && verdict_is(v, VERDICT_NONE, NULL, NULL);
+	}
+	regress_check(ok, "max 3: the three most recently used are kept");
+
+	/* Now lru3 is the most recently used, lru5 the least. */
+	regress_check(vcache_lookup(n->vc, dom[1], on_verdict, &again[1], &v,
+	    &w) == VC_WAIT && vcache_lookup(n->vc, dom[2], on_verdict,
+	    &again[2], &v, &w) == VC_WAIT,
+	    "max 3: the least recently used are gone (lookups wait again)");
+	regress_check(wait_queries(n, dom[1], 2, WAIT_MAX) &&
+	    wait_queries(n, dom[2], 2, WAIT_MAX),
+	    "max 3: the forgotten domains are asked again");
+	v = NULL;
+	regress_check(vcache_lookup(n->vc, dom[3], on_verdict, &rh, &v, &w) ==
+	    VC_HIT, "max 3: the most recently used survived the evictions");
+
+	/* lru1, lru2 and lru6 wait: nothing is left to evict for lru7. */
+	ok = vcache_lookup(n->vc, dom[6], on_verdict, &again[6], &v, &w) ==
+	    VC_WAIT && vcache_lookup(n->vc, dom[7], on_verdict, &again[7], &v,
+	    &w) == VC_WAIT && wait_queries(n, dom[7], 1, WAIT_MAX);
+	for (i = 1; i < 8; i++)
+		if (i <= 2 || i >= 6)
+			send_verdict(n, dom[i], VERDICT_DANE, "dane",
+			    "mx.lru.example", NULL);
+	for (i = 1; i < 8; i++)
+		if (i <= 2 || i >= 6)
+			ok = ok && wait_called(&again[i]) &&
+			    rec_is(&again[i], VERDICT_DANE, "mx.lru.example",
+			    NULL);
+	regress_check(ok && rh.called == 0,
+	    "max 3: entries with waiters are never evicted, every waiter "
+	    "gets its verdict");
+}
+
+static int
+cond_recs(const void *arg)
+{
+	struct rec *const	*r = arg;
+
+	for (; *r != NULL; r++)
+		if ((*r)->called == 0)
+			return 0;
+	return 1;
+}
+
+static int
+is_gone(const struct rec *r)
+{
+	return r->called == 1 && r->kind == VERDICT_DEFER &&
+	    strstr(r->reason, GONE) != NULL;
+}
+
+static void
+test_eof(struct net *n)
+{
+	static struct rec	 rz, rz2, rk, rx1, rx2, ry, rh;
+	struct rec		*all[] = { &rz2, &rx1, &rx2, &ry, NULL };
+	const struct verdict	*v;
+	struct vwaiter		*w;
+	const char		*z = "ancient.example", *k = "kept.example";
+	const char		*x = "x.example", *y = "y.example";
+	const char		*u = "unknown.example";
+	time_t			 sent;
+	int			 ok, rc;
+
+	send_frame(n, IPC_READY, NULL, NULL, 0);
+
+	/* A verdict older than stale_max is no answer, even a none. */
+	if (vcache_lookup(n->vc, z, on_verdict, &rz, &v, &w) == VC_WAIT &&
+	    wait_queries(n, z, 1, WAIT_MAX))
+		send_verdict(n, z, VERDICT_NONE, "none", NULL, NULL);
+	ok = wait_called(&rz);
+	wait_until(rz.when + t_eof.stale_max);
+	regress_check(ok && vcache_lookup(n->vc, z, on_verdict, &rz2, &v,
+	    &w) == VC_WAIT && wait_queries(n, z, 2, WAIT_MAX),
+	    "a verdict older than stale_max is no answer: the lookup waits");
+
+	if (vcache_lookup(n->vc, k, on_verdict, &rk, &v, &w) == VC_WAIT &&
+	    wait_queries(n, k, 1, WAIT_MAX))
+		send_verdict(n, k, VERDICT_STS_ENFORCE, "enforce",
+		    "mx.kept.example", NULL);
+	sent = time(NULL);
+	ok = wait_called(&rk) &&
+	    vcache_lookup(n->vc, x, on_verdict, &rx1, &v, &w) == VC_WAIT &&
+	    vcache_lookup(n->vc, x, on_verdict, &rx2, &v, &w) == VC_WAIT &&
+	    vcache_lookup(n->vc, y, on_verdict, &ry, &v, &w) == VC_WAIT &&
+	    wait_queries(n, x, 1, WAIT_MAX) && wait_queries(n, y, 1, WAIT_MAX);
+	if (!ok)
+		regress_diag("eof: setup failed");
+
+	/* The network process goes away. */
+	bufferevent_free(n->bev);
+	n->bev = NULL;
+	ok = run(cond_recs, all, WAIT_MAX) && ok;
+	regress_check(ok && is_gone(&rx1) && is_gone(&rx2) && is_gone(&ry),
+	    "the network process gone: waiting lookups get a defer saying "
+	    "it is not running");
+	if (rx1.called)
+		regress_diag("reason: %s", rx1.reason);
+	regress_check(is_gone(&rz2), "the network process gone: a lookup "
+	    "waiting on a verdict older than stale_max gets that defer too");
+	if (rz2.called && !is_gone(&rz2))
+		regress_diag("kind %d, reason: %s", rz2.kind, rz2.reason);
+
+	v = NULL;
+	rc = vcache_lookup(n->vc, u, on_verdict, &rh, &v, &w);
+	regress_check(rc == VC_HIT && v != NULL && v->kind == VERDICT_DEFER &&
+	    strstr(v->reason, GONE) != NULL && strcmp(v->domain, u) == 0,
+	    "the network process gone: a new domain is an immediate "
+	    "VC_HIT defer");
+	v = NULL;
+	rc = vcache_lookup(n->vc, x, on_verdict, &rh, &v, &w);
+	regress_check(rc == VC_HIT && v != NULL && v->kind == VERDICT_DEFER &&
+	    strstr(v->reason, GONE) != NULL,
+	    "the network process gone: a domain that was waiting is a "
+	    "VC_HIT defer");
+	v = NULL;
+	rc = vcache_lookup(n->vc, k, on_verdict, &rh, &v, &w);
+	regress_check(rc == VC_HIT && time(NULL) - sent < t_eof.stale_max &&
+	    verdict_is(v, VERDICT_STS_ENFORCE, "mx.kept.example", NULL),
+	    "the network process gone: a verdict it gave is still served");
+	regress_check(vcache_peek(n->vc, "peek.eof.example") == NULL &&
+	    vcache_next_mx(n->vc, u) == NULL && rh.called == 0,
+	    "the network process gone: vcache_peek and vcache_next_mx of "
+	    "unknown domains are NULL");
+}
+
+int
+main(void)
+{
+	int	 i;
+
+	(void)signal(SIGPIPE, SIG_IGN);
+	test_fatal();
+
+	if ((base = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	net_new(&nets[0], "main", 1000, &t_main);
+	net_new(&nets[1], "tick", 1000, &t_tick);
+	net_new(&nets[2], "lru", 3, &t_lru);
+	net_new(&nets[3], "eof", 1000, &t_eof);
+
+	test_miss(&nets[0]);
+	test_peek(&nets[0]);
+	test_next_mx(&nets[0]);
+	test_cancel(&nets[0]);
+	test_malformed(&nets[0]);
+	test_stale_defer(&nets[0]);
+	test_tick(&nets[1]);
+	test_lru(&nets[2]);
+	test_eof(&nets[3]);
+	for (i = 0; i < 4; i++)
+		regress_check(nets[i].bad == 0, "%s: every frame the front "
+		    "sent was a well-formed IPC_QUERY", nets[i].name);
+
+	for (i = 0; i < 4; i++)
+		if (nets[i].bev != NULL)
+			bufferevent_free(nets[i].bev);
+	return regress_exit();
+}
