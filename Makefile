@@ -126,12 +126,14 @@ test:
 fuzz: ${FUZZ_PROGS}
 	sh regress/fuzz/run.sh ${FUZZ_SECONDS}
 
-regress/fuzz/fuzz_record: regress/fuzz/fuzz_record.c ${PARSER_SRCS}
+regress/fuzz/fuzz_record: regress/fuzz/fuzz_record.c \
+    regress/fuzz/fuzzcheck.c ${PARSER_SRCS}
 	${FUZZ_CC} ${FUZZ_FLAGS} -Ilib -o $@ regress/fuzz/fuzz_record.c \
-	    ${PARSER_SRCS}
-regress/fuzz/fuzz_policy: regress/fuzz/fuzz_policy.c ${PARSER_SRCS}
+	    regress/fuzz/fuzzcheck.c ${PARSER_SRCS}
+regress/fuzz/fuzz_policy: regress/fuzz/fuzz_policy.c \
+    regress/fuzz/fuzzcheck.c ${PARSER_SRCS}
 	${FUZZ_CC} ${FUZZ_FLAGS} -Ilib -o $@ regress/fuzz/fuzz_policy.c \
-	    ${PARSER_SRCS}
+	    regress/fuzz/fuzzcheck.c ${PARSER_SRCS}
 regress/fuzz/fuzz_match: regress/fuzz/fuzz_match.c ${PARSER_SRCS}
 	${FUZZ_CC} ${FUZZ_FLAGS} -Ilib -o $@ regress/fuzz/fuzz_match.c \
 	    ${PARSER_SRCS}

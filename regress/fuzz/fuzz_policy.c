@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "mtasts.h"
+#include "fuzzcheck.h"
 
 struct warnctx {
 	size_t	 nlines;
@@ -43,32 +44,6 @@ is_alnum(unsigned char c)
 	    (c >= '0' && c <= '9');
 }
 
-/* Poison the error so that a failure which fills nothing shows. */
-static void
-err_init(struct sts_error *err)
-{
-	err->where = (size_t)-1;
-	memset(err->msg, 0x01, sizeof(err->msg));
-}
-
-/* Error and warning text goes to logs and JSON as is. */
-static void
-check_msg(const struct sts_error *err, size_t maxwhere)
-{
-	size_t		 i;
-	unsigned char	 c;
-
-	if (err->where > maxwhere)
-		abort();
-	for (i = 0; i < sizeof(err->msg) && err->msg[i] != '\0'; i++) {
-		c = err->msg[i];
-		if (c < 0x20 || c > 0x7e)
-			abort();
-	}
-	if (i == 0 || i == sizeof(err->msg))
-		abort();
-}
-
 /* A warning always concerns one line, never the whole body. */
 static void
 warn_cb(void *arg, const struct sts_error *w)
@@ -77,7 +52,7 @@ warn_cb(void *arg, const struct sts_error *w)
 
 	if (w == NULL || w->where == 0)
 		abort();
-	check_msg(w, ctx->nlines);
+	fuzz_check_msg(w, ctx->nlines);
 	ctx->count++;
 }
 
@@ -204,7 +179,7 @@ check_roundtrip(const struct sts_policy *pol)
 	buf = serialise(pol, &len);
 	ctx.nlines = count_lines(buf, len);
 	ctx.count = 0;
-	err_init(&err);
+	fuzz_err_init(&err);
 	if (sts_policy_parse(buf, len, &again, &err, warn_cb, &ctx) != 0)
 		abort();
 	if (ctx.count != 0 || again.mode != pol->mode ||
@@ -240,11 +215,11 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	    NULL) != 0)
 		abort();
 	sts_policy_free(&pol);
-	err_init(&err);
+	fuzz_err_init(&err);
 	if (sts_policy_parse(buf, STS_POLICY_MAX + 1, &pol, &err, NULL,
 	    NULL) != -1 || err.where != 0)
 		abort();
-	check_msg(&err, 0);
+	fuzz_check_msg(&err, 0);
 	check_empty(&pol);
 	sts_policy_free(&pol);
 	free(buf);
@@ -262,14 +237,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	ctx.nlines = count_lines(s, size);
 	ctx.count = 0;
-	err_init(&err);
+	fuzz_err_init(&err);
 	r = sts_policy_parse(s, size, &pol, &err, warn_cb, &ctx);
 	if (r == 0) {
 		check_shape(s, size);
 		check_valid(&pol);
 		check_roundtrip(&pol);
 	} else if (r == -1) {
-		check_msg(&err, ctx.nlines);
+		fuzz_check_msg(&err, ctx.nlines);
 		check_empty(&pol);
 	} else
 		abort();

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "mtasts.h"
+#include "fuzzcheck.h"
 
 #define RR_SEP		'\n'
 #define RR_MAX		16
@@ -43,32 +44,6 @@ static int
 is_wsp(unsigned char c)
 {
 	return c == ' ' || c == '\t';
-}
-
-/* Poison the error so that a failure which fills nothing shows. */
-static void
-err_init(struct sts_error *err)
-{
-	err->where = (size_t)-1;
-	memset(err->msg, 0x01, sizeof(err->msg));
-}
-
-/* Error text goes to logs and JSON as is: non-empty printable ASCII. */
-static void
-check_err(const struct sts_error *err, size_t maxwhere)
-{
-	size_t		 i;
-	unsigned char	 c;
-
-	if (err->where > maxwhere)
-		abort();
-	for (i = 0; i < sizeof(err->msg) && err->msg[i] != '\0'; i++) {
-		c = err->msg[i];
-		if (c < 0x20 || c > 0x7e)
-			abort();
-	}
-	if (i == 0 || i == sizeof(err->msg))
-		abort();
 }
 
 static void
@@ -131,10 +106,10 @@ check_parse(const struct sts_txt *rr)
 	struct sts_error	 err;
 	int			 r;
 
-	err_init(&err);
+	fuzz_err_init(&err);
 	r = sts_record_parse(rr->data, rr->len, &rec, &err);
 	if (r == -1) {
-		check_err(&err, 1);
+		fuzz_check_msg(&err, 1);
 		if (err.where != 1)
 			abort();
 		return;
@@ -167,10 +142,10 @@ check_select(const struct sts_txt *rrs, size_t n)
 			which = i;
 		}
 	}
-	err_init(&err);
+	fuzz_err_init(&err);
 	r = sts_record_select(rrs, n, &rec, &err);
 	if (r == -1)
-		check_err(&err, n);
+		fuzz_check_msg(&err, n);
 	else if (r != 0 || ncand != 1)
 		abort();
 	else
@@ -180,7 +155,7 @@ check_select(const struct sts_txt *rrs, size_t n)
 			abort();
 		return;
 	}
-	err_init(&err1);
+	fuzz_err_init(&err1);
 	r1 = sts_record_parse(rrs[which].data, rrs[which].len, &one, &err1);
 	if (r != r1)
 		abort();
