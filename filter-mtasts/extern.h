@@ -93,6 +93,7 @@ void		 ipc_free(struct ipc *);
 int		 vwire_pack(const struct verdict *, struct evbuffer *);
 int		 vwire_unpack(const uint8_t *, size_t, struct verdict *);
 void		 vwire_clear(struct verdict *);
+void		 vwire_defer(struct verdict *, const char *, const char *);
 
 /* netproc.c */
 int		 netproc_start(const struct resolver_conf *, const char *,

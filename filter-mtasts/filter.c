@@ -58,7 +58,7 @@ struct session {
 static struct {
 	struct resolver_conf	 conf;
 	const char		*user, *sock;
-	const char		*skip[SKIP_MAX];
+	char			 skip[SKIP_MAX][DNS_NAME_MAX + 1];
 	size_t			 nskip;
 	int			 hold;
 	int			 netfd, sockfd;
@@ -109,7 +109,7 @@ skipped(const char *domain)
 	size_t	 i;
 
 	for (i = 0; i < f.nskip; i++)
-		if (strcasecmp(f.skip[i], domain) == 0)
+		if (strcmp(f.skip[i], domain) == 0)
 			return 1;
 	return 0;
 }
@@ -258,9 +258,13 @@ filter_options(int argc, char *argv[])
 			f.user = optarg;
 			break;
 		case 'x':
+			/* Compared with normalised recipient domains. */
 			if (f.nskip == SKIP_MAX)
 				fatalx("-x: at most %d domains", SKIP_MAX);
-			f.skip[f.nskip++] = optarg;
+			if (domain_normalize(optarg, f.skip[f.nskip],
+			    sizeof(f.skip[0])) != 0)
+				fatalx("-x %s: not a domain name", optarg);
+			f.nskip++;
 			break;
 		default:
 			usage_cmd("filter");

@@ -97,10 +97,7 @@ net_msg(void *arg, uint32_t type, uint32_t id, const uint8_t *p, size_t len)
 	req->id = id;
 	if (resolver_query(np->r, (const char *)p, net_verdict, req) == NULL) {
 		memset(&v, 0, sizeof(v));
-		v.kind = VERDICT_DEFER;
-		(void)snprintf(v.domain, sizeof(v.domain), "%s",
-		    (const char *)p);
-		(void)snprintf(v.reason, sizeof(v.reason), "cannot resolve");
+		vwire_defer(&v, (const char *)p, "cannot resolve");
 		send_verdict(np->ipc, id, &v);
 		free(req);
 	}

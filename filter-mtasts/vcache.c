@@ -35,6 +35,7 @@
  */
 
 #define VC_BUCKETS	4096
+#define NETPROC_GONE	"filter-mtasts network process not running"
 
 /* The defaults; regress uses shorter ones. */
 const struct vcache_timing vcache_timing_default = {
@@ -224,13 +225,8 @@ vc_eof(void *arg)
 		e->inflight = 0;
 		if (TAILQ_EMPTY(&e->waiters))
 			continue;
-		if (!e->have || now - e->updated >= vc->t.stale_max) {
-			e->v.kind = VERDICT_DEFER;
-			(void)snprintf(e->v.domain, sizeof(e->v.domain), "%s",
-			    e->domain);
-			(void)snprintf(e->v.reason, sizeof(e->v.reason),
-			    "filter-mtasts network process not running");
-		}
+		if (!e->have || now - e->updated >= vc->t.stale_max)
+			vwire_defer(&e->v, e->domain, NETPROC_GONE);
 		wake(e);
 	}
 }
@@ -309,10 +305,7 @@ vcache_lookup(struct vcache *vc, const char *domain, vcache_cb cb, void *arg,
 		return VC_HIT;
 	}
 	if (vc->dead && (!e->have || now - e->updated >= vc->t.stale_max)) {
-		e->v.kind = VERDICT_DEFER;
-		(void)snprintf(e->v.domain, sizeof(e->v.domain), "%s", domain);
-		(void)snprintf(e->v.reason, sizeof(e->v.reason),
-		    "filter-mtasts network process not running");
+		vwire_defer(&e->v, domain, NETPROC_GONE);
 		*vp = &e->v;
 		return VC_HIT;
 	}

@@ -17,6 +17,7 @@
 
 #include <arpa/inet.h>
 #include <event2/buffer.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -73,6 +74,16 @@ vwire_clear(struct verdict *v)
 		free(v->mx[i]);
 	free(v->mx);
 	memset(v, 0, sizeof(*v));
+}
+
+/* A defer made in the front or at the link, not by the resolver. */
+void
+vwire_defer(struct verdict *v, const char *domain, const char *reason)
+{
+	vwire_clear(v);
+	v->kind = VERDICT_DEFER;
+	(void)snprintf(v->domain, sizeof(v->domain), "%s", domain);
+	(void)snprintf(v->reason, sizeof(v->reason), "%s", reason);
 }
 
 int

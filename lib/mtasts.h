@@ -150,6 +150,9 @@ struct dns_msg {
 int		 dns_wire_parse(const uint8_t *, size_t, uint16_t,
 		    struct dns_msg *, char *, size_t);
 void		 dns_msg_free(struct dns_msg *);
+/* sts_record.c: sts_record_select() over the TXT RRs of an answer. */
+int		 sts_record_from_dns(const struct dns_msg *, struct sts_record *,
+		    struct sts_error *);
 
 /*
  * dns.c: asynchronous lookups with libunbound on a libevent loop,

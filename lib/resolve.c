@@ -464,9 +464,8 @@ static void
 on_txt(void *arg, const struct dns_result *res)
 {
 	struct pass	*p = arg;
-	struct sts_txt	 rrs[64];
 	struct sts_error err;
-	size_t		 i, n;
+	int		 r;
 
 	p->wtxt = NULL;
 	p->pending--;
@@ -475,13 +474,11 @@ on_txt(void *arg, const struct dns_result *res)
 	p->txt_sec = res->sec;
 	(void)snprintf(p->txt_why, sizeof(p->txt_why), "%s", res->why);
 	if (res->status == DNS_ANSWER) {
-		n = res->msg.nrr < 64 ? res->msg.nrr : 64;
-		for (i = 0; i < n; i++) {
-			rrs[i].data = (const char *)res->msg.rr[i].data;
-			rrs[i].len = res->msg.rr[i].len;
-		}
-		p->txt_valid = sts_record_select(rrs, n, &p->rec, &err) == 0;
-		if (!p->txt_valid)
+		r = sts_record_from_dns(&res->msg, &p->rec, &err);
+		p->txt_valid = r == 0;
+		if (r == -2)
+			p->txt_st = DNS_FAIL;
+		if (r != 0)
 			(void)snprintf(p->txt_why, sizeof(p->txt_why), "%s",
 			    err.msg);
 	}

@@ -15,6 +15,7 @@
  */
 
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "mtasts.h"
@@ -207,4 +208,29 @@ sts_record_select(const struct sts_txt *rrs, size_t n, struct sts_record *rec,
 	}
 	return record_parse(rrs[which].data, rrs[which].len, which + 1, rec,
 	    err);
+}
+
+/*
+ * The TXT RRset of a DNS answer: every RR counts, since a second STS
+ * record anywhere in it means no policy.  -2 when out of memory.
+ */
+int
+sts_record_from_dns(const struct dns_msg *msg, struct sts_record *rec,
+    struct sts_error *err)
+{
+	struct sts_txt	*rrs;
+	size_t		 i;
+	int		 r;
+
+	if ((rrs = calloc(msg->nrr ? msg->nrr : 1, sizeof(*rrs))) == NULL) {
+		sts_seterr(err, 0, "out of memory");
+		return -2;
+	}
+	for (i = 0; i < msg->nrr; i++) {
+		rrs[i].data = (const char *)msg->rr[i].data;
+		rrs[i].len = msg->rr[i].len;
+	}
+	r = sts_record_select(rrs, msg->nrr, rec, err);
+	free(rrs);
+	return r;
 }

@@ -349,4 +349,8 @@ expect 'unknown command: usage on stderr, exit 2' 2 '' usage
 run $N -j policy
 expect 'option before the command: usage, exit 2' 2 '' usage
 
+# Checked before anything starts: no process, socket or DNS.
+run $N filter -x 'not a domain'
+expect 'filter -x with a non-domain: error, exit 1' 1 '' nonempty
+
 [ "$failed" -eq 0 ]

@@ -44,7 +44,7 @@ class Filter:
         self.proc = subprocess.Popen(
             [FM, "filter", "-r", "127.0.53.2", "-a", NET + "/root.key",
              "-c", NET + "/ca.pem", "-s", STATE, "-S", SOCK,
-             "-x", "local.example", *extra],
+             "-x", "Local.Example.", *extra],
             stdin=theirs.fileno(), stdout=theirs.fileno(), stderr=self.err)
         theirs.close()
         self.buf = b""
@@ -271,6 +271,10 @@ def main():
         want = {"enforce": "proceed", "bare": "proceed",
                 "literal": "proceed", "local": "proceed",
                 "testing": "proceed", "dane": "proceed", "slow": "proceed"}
+        log = open(os.path.join(WORK, "filter.err")).read()
+        check("rcpt local.example" not in log,
+              "protocol %s: a -x domain (given as Local.Example.) is not "
+              "looked up" % version, log)
         for name, exp in want.items():
             got = res.get(sids[name])
             check(got == exp, "protocol %s: %s rcpt: %s" % (version, name,

@@ -550,9 +550,47 @@ test_many(void)
 	free(rrs);
 }
 
+/* sts_record_from_dns(): every RR of a large answer is seen. */
+static void
+test_from_dns(void)
+{
+	struct dns_msg		 msg;
+	struct dns_rec		 rr[100];
+	struct sts_record	 rec;
+	struct sts_error	 err;
+	char			 txt[100][32];
+	size_t			 i;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.rr = rr;
+	msg.nrr = 100;
+	for (i = 0; i < 100; i++) {
+		(void)snprintf(txt[i], sizeof(txt[i]), "site-verification=%zu",
+		    i);
+		memset(&rr[i], 0, sizeof(rr[i]));
+		rr[i].type = DNS_T_TXT;
+		rr[i].data = (uint8_t *)txt[i];
+		rr[i].len = strlen(txt[i]);
+	}
+	(void)snprintf(txt[80], sizeof(txt[80]), "v=STSv1; id=late80");
+	rr[80].len = strlen(txt[80]);
+	regress_check(sts_record_from_dns(&msg, &rec, &err) == 0 &&
+	    strcmp(rec.id, "late80") == 0,
+	    "3.1 answer of 100 TXT RRs: the STS record at RR 81 is found");
+	(void)snprintf(txt[90], sizeof(txt[90]), "v=STSv1; id=second");
+	rr[90].len = strlen(txt[90]);
+	regress_check(sts_record_from_dns(&msg, &rec, &err) == -1,
+	    "3.1 answer of 100 TXT RRs: a second STS record at RR 91 "
+	    "means no policy");
+	msg.nrr = 0;
+	regress_check(sts_record_from_dns(&msg, &rec, &err) == -1,
+	    "3.1 empty TXT answer: no policy");
+}
+
 int
 main(void)
 {
+	test_from_dns();
 	test_table();
 	test_parse();
 	test_candidate();
