@@ -56,7 +56,7 @@ REGRESS_OBJS=	regress/test_record.o regress/test_policy.o \
 FUZZ_PROGS=	regress/fuzz/fuzz_record regress/fuzz/fuzz_policy \
 		regress/fuzz/fuzz_match regress/fuzz/fuzz_http \
 		regress/fuzz/fuzz_dns_wire regress/fuzz/fuzz_vwire \
-		regress/fuzz/fuzz_netstring
+		regress/fuzz/fuzz_netstring regress/fuzz/fuzz_ipc
 FUZZ_CC?=	clang
 FUZZ_FLAGS=	-g -O1 -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all
@@ -154,6 +154,10 @@ regress/fuzz/fuzz_netstring: regress/fuzz/fuzz_netstring.c \
     filter-mtasts/netstring.c
 	${FUZZ_CC} ${FUZZ_FLAGS} -Ifilter-mtasts -o $@ \
 	    regress/fuzz/fuzz_netstring.c filter-mtasts/netstring.c
+
+regress/fuzz/fuzz_ipc: regress/fuzz/fuzz_ipc.c filter-mtasts/ipc.c
+	${FUZZ_CC} ${FUZZ_FLAGS} -D_GNU_SOURCE -Ifilter-mtasts -o $@ \
+	    regress/fuzz/fuzz_ipc.c filter-mtasts/ipc.c ${PKG_LIBS}
 
 fuzz-progs: ${FUZZ_PROGS}
 

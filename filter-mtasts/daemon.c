@@ -139,6 +139,14 @@ listen_spec(const char *spec, int *fd, enum proto *proto)
 		fatal("listen %s", spec);
 }
 
+/* Said once the network process is up, so a supervisor can wait for it. */
+static void
+daemon_ready(void *arg)
+{
+	(void)arg;
+	log_info("ready");
+}
+
 int
 cmd_daemon(int argc, char *argv[])
 {
@@ -182,7 +190,8 @@ cmd_daemon(int argc, char *argv[])
 	for (i = 0; i < n; i++)
 		if (server_add(srv, fd[i], proto[i]) == -1)
 			fatalx("cannot serve a socket");
-	log_info("ready");
+	vcache_on_ready(vc, daemon_ready, NULL);
+	netproc_watch(base);
 	event_base_dispatch(base);
 	return 0;
 }

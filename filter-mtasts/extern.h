@@ -88,6 +88,8 @@ struct ipc	*ipc_new(struct event_base *, int, ipc_msg_cb, ipc_eof_cb,
 int		 ipc_send(struct ipc *, uint32_t, uint32_t, const void *,
 		    size_t);
 void		 ipc_free(struct ipc *);
+ssize_t		 ipc_frame(const uint8_t *, size_t, uint32_t *, uint32_t *,
+		    size_t *);
 
 /* vwire.c */
 int		 vwire_pack(const struct verdict *, struct evbuffer *);
@@ -99,6 +101,7 @@ void		 vwire_defer(struct verdict *, const char *, const char *);
 int		 netproc_start(const struct resolver_conf *, const char *,
 		    pid_t *);
 void		 privdrop(const char *, const char *);
+void		 netproc_watch(struct event_base *);
 
 /* sandbox-*.c, chosen by the build */
 void		 sandbox_network(void);
@@ -110,7 +113,7 @@ void		 sandbox_front(void);
 #define VC_WAIT		1
 typedef void	(*vcache_cb)(void *, const struct verdict *);
 struct vcache_timing {
-	long		 fresh, fresh_defer, stale_max, tick, warm; /* s */
+	long		 stale_max, tick, lead;	/* s */
 };
 extern const struct vcache_timing vcache_timing_default;
 struct vcache	*vcache_new(struct event_base *, int, size_t,
@@ -120,6 +123,7 @@ int		 vcache_lookup(struct vcache *, const char *, vcache_cb, void *,
 const struct verdict *vcache_peek(struct vcache *, const char *);
 const char	*vcache_next_mx(struct vcache *, const char *);
 void		 vcache_cancel(struct vwaiter *);
+void		 vcache_on_ready(struct vcache *, void (*)(void *), void *);
 
 /* reply.c: what Postfix and Exim are told */
 #define REPLY_MAX	2048

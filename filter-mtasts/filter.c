@@ -232,6 +232,7 @@ filter_conf(const char *key, const char *value)
 		fatalx("cannot set up the verdict cache");
 	if (tablesrv_start(base, f.sockfd, f.vc) == NULL)
 		fatalx("cannot serve %s", f.sock);
+	netproc_watch(base);
 }
 
 static void

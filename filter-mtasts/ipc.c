@@ -43,31 +43,64 @@ struct ipc {
 	void			*arg;
 };
 
+/*
+ * One frame at the head of buf: its size in all, 0 when more bytes are
+ * needed, -1 when it can never be valid.  The payload is what follows
+ * the header, *plen bytes.
+ */
+ssize_t
+ipc_frame(const uint8_t *buf, size_t len, uint32_t *type, uint32_t *id,
+    size_t *plen)
+{
+	uint32_t	 hdr[3];
+
+	if (len < IPC_HDR)
+		return 0;
+	memcpy(hdr, buf, IPC_HDR);
+	if (ntohl(hdr[0]) > IPC_MAX)
+		return -1;
+	if (len - IPC_HDR < ntohl(hdr[0]))
+		return 0;
+	*plen = ntohl(hdr[0]);
+	*type = ntohl(hdr[1]);
+	*id = ntohl(hdr[2]);
+	return IPC_HDR + *plen;
+}
+
+/* Each payload is handed over NUL-terminated, a copy of its own. */
 static void
 ipc_read(struct bufferevent *bev, void *arg)
 {
 	struct ipc	*ipc = arg;
 	struct evbuffer	*in = bufferevent_get_input(bev);
-	uint32_t	 hdr[3], len;
+	const uint8_t	*p;
 	uint8_t		*payload;
+	uint32_t	 type, id, hlen;
+	size_t		 avail, len;
+	ssize_t		 n;
 
-	while (evbuffer_get_length(in) >= IPC_HDR) {
-		evbuffer_copyout(in, hdr, IPC_HDR);
-		len = ntohl(hdr[0]);
-		if (len > IPC_MAX) {
+	while ((avail = evbuffer_get_length(in)) >= IPC_HDR) {
+		/* The header says how much of the input to look at. */
+		if ((p = evbuffer_pullup(in, IPC_HDR)) == NULL)
+			break;
+		memcpy(&hlen, p, sizeof(hlen));
+		len = ntohl(hlen);
+		if (len <= IPC_MAX && avail - IPC_HDR < len)
+			return;
+		if (len > IPC_MAX ||
+		    (p = evbuffer_pullup(in, IPC_HDR + len)) == NULL ||
+		    (n = ipc_frame(p, IPC_HDR + len, &type, &id, &len)) <= 0) {
 			ipc->eof(ipc->arg);
 			return;
 		}
-		if (evbuffer_get_length(in) < IPC_HDR + len)
-			return;
-		evbuffer_drain(in, IPC_HDR);
 		if ((payload = malloc(len + 1)) == NULL) {
 			ipc->eof(ipc->arg);
 			return;
 		}
-		evbuffer_remove(in, payload, len);
+		memcpy(payload, p + IPC_HDR, len);
 		payload[len] = '\0';
-		ipc->msg(ipc->arg, ntohl(hdr[1]), ntohl(hdr[2]), payload, len);
+		evbuffer_drain(in, n);
+		ipc->msg(ipc->arg, type, id, payload, len);
 		free(payload);
 	}
 }

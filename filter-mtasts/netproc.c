@@ -18,11 +18,15 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 
 #include <err.h>
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
+#include <event2/event_compat.h>
+#include <event2/event_struct.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
@@ -54,18 +58,28 @@ struct netreq {
 	uint32_t	 id;
 };
 
+/*
+ * The front asks at most a few hundred at once (vcache.c); past this
+ * the network process answers defer at once rather than grow.
+ */
+#define PASSES_MAX	1024
+
 static void
 send_verdict(struct ipc *ipc, uint32_t id, const struct verdict *cv)
 {
 	struct verdict	 v = *cv;
 	struct evbuffer	*b;
+	char		 reason[VERDICT_REASON_MAX];
 	size_t		 i;
 
 	/* One printable line: the front refuses anything else. */
-	for (i = 0; v.reason[i] != '\0'; i++)
-		if ((unsigned char)v.reason[i] < 0x20 ||
-		    (unsigned char)v.reason[i] > 0x7e)
-			v.reason[i] = '?';
+	(void)snprintf(reason, sizeof(reason), "%s", cv->reason ?
+	    cv->reason : "");
+	for (i = 0; reason[i] != '\0'; i++)
+		if ((unsigned char)reason[i] < 0x20 ||
+		    (unsigned char)reason[i] > 0x7e)
+			reason[i] = '?';
+	v.reason = reason;
 	if ((b = evbuffer_new()) == NULL)
 		return;
 	if (vwire_pack(&v, b) == 0)
@@ -91,14 +105,23 @@ net_msg(void *arg, uint32_t type, uint32_t id, const uint8_t *p, size_t len)
 	struct verdict	 v;
 
 	(void)len;
-	if (type != IPC_QUERY || (req = calloc(1, sizeof(*req))) == NULL)
+	if (type != IPC_QUERY)
+		return;
+	memset(&v, 0, sizeof(v));
+	if (resolver_passes(np->r) >= PASSES_MAX) {
+		vwire_defer(&v, (const char *)p, "too many lookups at once");
+		send_verdict(np->ipc, id, &v);
+		vwire_clear(&v);
+		return;
+	}
+	if ((req = calloc(1, sizeof(*req))) == NULL)
 		return;
 	req->ipc = np->ipc;
 	req->id = id;
 	if (resolver_query(np->r, (const char *)p, net_verdict, req) == NULL) {
-		memset(&v, 0, sizeof(v));
 		vwire_defer(&v, (const char *)p, "cannot resolve");
 		send_verdict(np->ipc, id, &v);
+		vwire_clear(&v);
 		free(req);
 	}
 }
@@ -181,6 +204,25 @@ netproc_run(int fd, const struct resolver_conf *conf, const char *user)
 	_exit(0);
 }
 
+/*
+ * The network process holds nothing of the front's: standard input
+ * and output (the smtpd filter stream, in filter mode) become
+ * /dev/null, the link becomes descriptor 3 and everything above is
+ * closed, listeners included.  Standard error stays, for the log.
+ */
+static void
+netproc_descriptors(int link)
+{
+	int	 fd, high;
+
+	if ((high = fcntl(link, F_DUPFD, 10)) == -1 ||
+	    (fd = open("/dev/null", O_RDWR)) == -1 ||
+	    dup2(fd, STDIN_FILENO) == -1 || dup2(fd, STDOUT_FILENO) == -1 ||
+	    dup2(high, 3) == -1)
+		fatal("network process: descriptors");
+	closefrom(4);
+}
+
 /* Fork the network process; returns the front's end of the link. */
 int
 netproc_start(const struct resolver_conf *conf, const char *user,
@@ -195,10 +237,41 @@ netproc_start(const struct resolver_conf *conf, const char *user,
 		fatal("fork");
 	case 0:
 		close(sv[0]);
+		netproc_descriptors(sv[1]);
 		signal(SIGPIPE, SIG_IGN);
-		netproc_run(sv[1], conf, user);
+		netproc_run(3, conf, user);
 	default:
 		close(sv[1]);
 		return sv[0];
 	}
+}
+
+static void
+netproc_reap(int sig, short ev, void *arg)
+{
+	pid_t	 pid;
+	int	 status;
+
+	(void)sig;
+	(void)ev;
+	(void)arg;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (WIFSIGNALED(status))
+			log_warnx("network process %ld killed by signal %d",
+			    (long)pid, WTERMSIG(status));
+		else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+			log_warnx("network process %ld exited with status %d",
+			    (long)pid, WEXITSTATUS(status));
+	}
+}
+
+/* The front reaps the network process when it dies, and says how. */
+void
+netproc_watch(struct event_base *base)
+{
+	static struct event	 ev;
+
+	event_set(&ev, SIGCHLD, EV_SIGNAL | EV_PERSIST, netproc_reap, NULL);
+	event_base_set(base, &ev);
+	event_add(&ev, NULL);
 }

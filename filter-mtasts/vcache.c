@@ -28,22 +28,45 @@
 
 /*
  * The front's memory of verdicts, the only thing MTA-facing answers
- * come from.  A miss asks the network process and waits; a stale
- * entry is still served while a refresh runs, so a synchronous table
- * lookup never waits on the network.  Bounded, least recently used
- * out first.
+ * come from.  A verdict is used for as long as the DNS answers it
+ * rests on are valid (its ttl); after that the next use waits for it
+ * to be derived again.  Verdicts in use are refreshed shortly before
+ * they expire, so the MTA is answered from memory.
+ *
+ * Bounded in three ways, so no client can make it grow or push out
+ * what is in use:
+ *  - entries: new ones go to a probation list of a quarter of the
+ *    bound; only a second use, once the verdict is in, moves one to the
+ *    main list.  A flood of domains used once churns probation only.
+ *  - questions in flight to the network process: at most INFLIGHT_MAX;
+ *    the rest wait in line, those a client waits for first, refreshes
+ *    after, and the line of refreshes is bounded.
+ *  - each list is evicted from its least recently used end.
  */
 
-#define VC_BUCKETS	4096
+#define INFLIGHT_MAX	256
+#define REFRESH_QUEUE_MAX 4096
+#define EVICT_SCAN	64	/* entries tried from the cold end */
 #define NETPROC_GONE	"filter-mtasts network process not running"
 
 /* The defaults; regress uses shorter ones. */
 const struct vcache_timing vcache_timing_default = {
-	600,		/* fresh: a verdict is used as is */
-	60,		/* fresh_defer: a defer is asked again sooner */
-	86400,		/* stale_max: older than this is no answer */
-	60,		/* tick: seconds between refresh rounds */
-	86400		/* warm: used this recently, kept fresh */
+	86400,		/* stale_max: without the network process, the
+			   oldest verdict still served */
+	5,		/* tick: seconds between refresh rounds */
+	10		/* lead: refresh a verdict in use this long
+			   before it expires */
+};
+
+enum seg {
+	SEG_PROBATION,
+	SEG_MAIN
+};
+
+enum queued {
+	Q_NONE,
+	Q_URGENT,
+	Q_REFRESH
 };
 
 struct vwaiter {
@@ -55,23 +78,34 @@ struct vwaiter {
 
 struct ventry {
 	LIST_ENTRY(ventry)	 bucket;
-	TAILQ_ENTRY(ventry)	 lru;
+	TAILQ_ENTRY(ventry)	 lru;		/* in its segment */
+	TAILQ_ENTRY(ventry)	 line;		/* waiting to be asked */
+	TAILQ_ENTRY(ventry)	 warm;		/* used since its verdict */
 	TAILQ_HEAD(, vwaiter)	 waiters;
-	char			 domain[DNS_NAME_MAX + 1];
 	struct verdict		 v;
-	struct verdict		 last;		/* last enforce or dane */
-	int			 have, inflight;
+	struct verdict		*last;		/* last enforce or dane */
+	time_t			 expires;
 	time_t			 updated;
-	time_t			 used;
 	unsigned		 rr;		/* relay host rotation */
+	uint8_t			 seg, queued;
+	uint8_t			 have, inflight, in_warm, waking;
+	char			 domain[];
 };
+
+TAILQ_HEAD(ventries, ventry);
 
 struct vcache {
 	struct ipc		*ipc;
 	int			 ready, dead;
-	LIST_HEAD(, ventry)	 buckets[VC_BUCKETS];
-	TAILQ_HEAD(ventries, ventry) lru;
-	size_t			 n, max;
+	void			(*ready_cb)(void *);
+	void			*ready_arg;
+	LIST_HEAD(, ventry)	*buckets;
+	size_t			 nbuckets;
+	struct ventries		 seg[2];
+	size_t			 nseg[2];
+	struct ventries		 urgent, refresh, warm;
+	size_t			 nrefresh;
+	size_t			 n, max, prob_max, ninflight;
 	uint32_t		 nextid;
 	struct event		*tick;
 	struct vcache_timing	 t;
@@ -92,85 +126,210 @@ find(struct vcache *vc, const char *domain)
 {
 	struct ventry	*e;
 
-	LIST_FOREACH(e, &vc->buckets[hash(domain) % VC_BUCKETS], bucket)
+	LIST_FOREACH(e, &vc->buckets[hash(domain) & (vc->nbuckets - 1)],
+	    bucket)
 		if (strcmp(e->domain, domain) == 0)
 			return e;
 	return NULL;
 }
 
 static void
-evict_one(struct vcache *vc)
+unqueue(struct vcache *vc, struct ventry *e)
 {
-	struct ventry	*e;
+	if (e->queued == Q_URGENT)
+		TAILQ_REMOVE(&vc->urgent, e, line);
+	else if (e->queued == Q_REFRESH) {
+		TAILQ_REMOVE(&vc->refresh, e, line);
+		vc->nrefresh--;
+	}
+	e->queued = Q_NONE;
+}
 
-	TAILQ_FOREACH_REVERSE(e, &vc->lru, ventries, lru)
-		if (!e->inflight && TAILQ_EMPTY(&e->waiters))
-			break;
-	if (e == NULL)
-		return;
+static void
+unwarm(struct vcache *vc, struct ventry *e)
+{
+	if (e->in_warm)
+		TAILQ_REMOVE(&vc->warm, e, warm);
+	e->in_warm = 0;
+}
+
+static void
+entry_free(struct vcache *vc, struct ventry *e)
+{
 	LIST_REMOVE(e, bucket);
-	TAILQ_REMOVE(&vc->lru, e, lru);
+	TAILQ_REMOVE(&vc->seg[e->seg], e, lru);
+	vc->nseg[e->seg]--;
+	unwarm(vc, e);
 	vwire_clear(&e->v);
-	vwire_clear(&e->last);
+	if (e->last != NULL) {
+		vwire_clear(e->last);
+		free(e->last);
+	}
 	free(e);
 	vc->n--;
+}
+
+/* The coldest entry of a segment nobody waits for; 0 if one went. */
+static int
+evict_from(struct vcache *vc, enum seg seg)
+{
+	struct ventry	*e;
+	int		 n = 0;
+
+	TAILQ_FOREACH_REVERSE(e, &vc->seg[seg], ventries, lru) {
+		if (!e->inflight && e->queued == Q_NONE && !e->waking &&
+		    TAILQ_EMPTY(&e->waiters)) {
+			entry_free(vc, e);
+			return 0;
+		}
+		if (++n == EVICT_SCAN)
+			break;
+	}
+	return -1;
+}
+
+/*
+ * Room for one more: probation never outgrows its share, and when
+ * the whole is full probation goes first.  Entries with a question
+ * out or a waiter stay, so the bound may be passed by as many.
+ */
+static void
+make_room(struct vcache *vc)
+{
+	if (vc->nseg[SEG_PROBATION] >= vc->prob_max)
+		(void)evict_from(vc, SEG_PROBATION);
+	if (vc->n >= vc->max && evict_from(vc, SEG_PROBATION) == -1)
+		(void)evict_from(vc, SEG_MAIN);
 }
 
 static struct ventry *
 create(struct vcache *vc, const char *domain)
 {
 	struct ventry	*e;
+	size_t		 len = strlen(domain) + 1;
 
-	if (vc->n >= vc->max)
-		evict_one(vc);
-	if ((e = calloc(1, sizeof(*e))) == NULL)
+	make_room(vc);
+	if ((e = calloc(1, sizeof(*e) + len)) == NULL)
 		return NULL;
-	(void)snprintf(e->domain, sizeof(e->domain), "%s", domain);
-	e->used = time(NULL);	/* the LRU head is the most recently used */
+	memcpy(e->domain, domain, len);
 	TAILQ_INIT(&e->waiters);
-	LIST_INSERT_HEAD(&vc->buckets[hash(domain) % VC_BUCKETS], e, bucket);
-	TAILQ_INSERT_HEAD(&vc->lru, e, lru);
+	LIST_INSERT_HEAD(&vc->buckets[hash(domain) & (vc->nbuckets - 1)], e,
+	    bucket);
+	e->seg = SEG_PROBATION;
+	TAILQ_INSERT_HEAD(&vc->seg[SEG_PROBATION], e, lru);
+	vc->nseg[SEG_PROBATION]++;
 	vc->n++;
 	return e;
 }
 
+/*
+ * A use: to the head of its segment, and a use of a verdict already
+ * in moves the entry out of probation.  Used since its verdict came,
+ * it is in use: the tick keeps it fresh.
+ */
 static void
 touch(struct vcache *vc, struct ventry *e)
 {
-	e->used = time(NULL);
-	TAILQ_REMOVE(&vc->lru, e, lru);
-	TAILQ_INSERT_HEAD(&vc->lru, e, lru);
+	TAILQ_REMOVE(&vc->seg[e->seg], e, lru);
+	vc->nseg[e->seg]--;
+	if (e->have)
+		e->seg = SEG_MAIN;
+	TAILQ_INSERT_HEAD(&vc->seg[e->seg], e, lru);
+	vc->nseg[e->seg]++;
+	if (e->have && !e->in_warm) {
+		TAILQ_INSERT_TAIL(&vc->warm, e, warm);
+		e->in_warm = 1;
+	}
 }
 
 static int
-fresh(const struct vcache *vc, const struct ventry *e, time_t now)
+fresh(const struct ventry *e, time_t now)
 {
-	time_t	 ttl = e->v.kind == VERDICT_DEFER ? vc->t.fresh_defer :
-		    vc->t.fresh;
-
-	return e->have && now - e->updated < ttl;
+	return e->have && now < e->expires;
 }
 
 static void
-ask(struct vcache *vc, struct ventry *e)
+send_query(struct vcache *vc, struct ventry *e)
+{
+	if (ipc_send(vc->ipc, IPC_QUERY, ++vc->nextid, e->domain,
+	    strlen(e->domain) + 1) == 0) {
+		e->inflight = 1;
+		vc->ninflight++;
+	}
+}
+
+/* Questions a client waits for first, then refreshes. */
+static void
+send_queued(struct vcache *vc)
+{
+	struct ventry	*e;
+
+	while (vc->ninflight < INFLIGHT_MAX && !vc->dead &&
+	    ((e = TAILQ_FIRST(&vc->urgent)) != NULL ||
+	    (e = TAILQ_FIRST(&vc->refresh)) != NULL)) {
+		unqueue(vc, e);
+		send_query(vc, e);
+	}
+}
+
+static void
+ask(struct vcache *vc, struct ventry *e, int urgent)
 {
 	if (e->inflight || vc->dead)
 		return;
-	if (ipc_send(vc->ipc, IPC_QUERY, ++vc->nextid, e->domain,
-	    strlen(e->domain) + 1) == 0)
-		e->inflight = 1;
+	if (urgent && e->queued == Q_REFRESH)
+		unqueue(vc, e);
+	if (e->queued != Q_NONE)
+		return;
+	if (vc->ninflight < INFLIGHT_MAX) {
+		send_query(vc, e);
+		return;
+	}
+	if (urgent) {
+		TAILQ_INSERT_TAIL(&vc->urgent, e, line);
+		e->queued = Q_URGENT;
+	} else if (vc->nrefresh < REFRESH_QUEUE_MAX) {
+		TAILQ_INSERT_TAIL(&vc->refresh, e, line);
+		e->queued = Q_REFRESH;
+		vc->nrefresh++;
+	}
 }
 
+/* A callback may look up other domains: e is not evicted meanwhile. */
 static void
 wake(struct ventry *e)
 {
 	struct vwaiter	*w;
 
+	e->waking = 1;
 	while ((w = TAILQ_FIRST(&e->waiters)) != NULL) {
 		TAILQ_REMOVE(&e->waiters, w, entry);
 		w->cb(w->arg, &e->v);
 		free(w);
 	}
+	e->waking = 0;
+}
+
+/*
+ * Mail queued under the enforcing action still needs a host when a
+ * policy goes away: the last allowed ones are kept, for
+ * vcache_next_mx().
+ */
+static void
+keep_last(struct ventry *e)
+{
+	if (e->have && (e->v.kind == VERDICT_STS_ENFORCE ||
+	    e->v.kind == VERDICT_DANE)) {
+		if (e->last == NULL &&
+		    (e->last = calloc(1, sizeof(*e->last))) == NULL) {
+			vwire_clear(&e->v);
+			return;
+		}
+		vwire_clear(e->last);
+		*e->last = e->v;
+		memset(&e->v, 0, sizeof(e->v));
+	} else
+		vwire_clear(&e->v);
 }
 
 static void
@@ -179,10 +338,13 @@ vc_msg(void *arg, uint32_t type, uint32_t id, const uint8_t *p, size_t len)
 	struct vcache	*vc = arg;
 	struct ventry	*e;
 	struct verdict	 v;
+	time_t		 now = time(NULL);
 
 	(void)id;
 	if (type == IPC_READY) {
 		vc->ready = 1;
+		if (vc->ready_cb != NULL)
+			vc->ready_cb(vc->ready_arg);
 		return;
 	}
 	if (type != IPC_VERDICT || vwire_unpack(p, len, &v) == -1) {
@@ -193,38 +355,51 @@ vc_msg(void *arg, uint32_t type, uint32_t id, const uint8_t *p, size_t len)
 		vwire_clear(&v);
 		return;
 	}
-	/*
-	 * Mail queued under the enforcing action still needs a host when
-	 * a policy goes away: the last allowed ones, over verified TLS.
-	 */
-	if (e->v.kind == VERDICT_STS_ENFORCE || e->v.kind == VERDICT_DANE) {
-		vwire_clear(&e->last);
-		e->last = e->v;
-	} else
-		vwire_clear(&e->v);
+	if (e->inflight) {
+		e->inflight = 0;
+		vc->ninflight--;
+	}
+	keep_last(e);
 	e->v = v;
 	e->have = 1;
-	e->inflight = 0;
-	e->updated = time(NULL);
+	e->updated = now;
+	e->expires = now + (v.ttl > 0 ? v.ttl : 1);
+	unwarm(vc, e);
 	wake(e);
+	send_queued(vc);
 }
 
-/* Without the network process nothing new can be learnt: defer. */
+/*
+ * Without the network process nothing new can be learnt: defer.  The
+ * entries with waiters are gathered first, as callbacks may look up
+ * domains and so reorder the lists.
+ */
 static void
 vc_eof(void *arg)
 {
 	struct vcache	*vc = arg;
+	struct ventries	 waiting;
 	struct ventry	*e;
 	time_t		 now = time(NULL);
+	int		 s;
 
 	if (!vc->ready)
 		fatalx("the network process did not start (see above)");
 	log_warnx("the network process is gone: new domains are deferred");
 	vc->dead = 1;
-	TAILQ_FOREACH(e, &vc->lru, lru) {
-		e->inflight = 0;
-		if (TAILQ_EMPTY(&e->waiters))
-			continue;
+	vc->ninflight = 0;
+	TAILQ_INIT(&waiting);
+	for (s = 0; s < 2; s++)
+		TAILQ_FOREACH(e, &vc->seg[s], lru) {
+			e->inflight = 0;
+			unqueue(vc, e);
+			if (!TAILQ_EMPTY(&e->waiters)) {
+				TAILQ_INSERT_TAIL(&waiting, e, line);
+				e->waking = 1;
+			}
+		}
+	while ((e = TAILQ_FIRST(&waiting)) != NULL) {
+		TAILQ_REMOVE(&waiting, e, line);
 		if (!e->have || now - e->updated >= vc->t.stale_max)
 			vwire_defer(&e->v, e->domain, NETPROC_GONE);
 		wake(e);
@@ -232,11 +407,9 @@ vc_eof(void *arg)
 }
 
 /*
- * Keep the verdicts of domains in use warm, so the MTA is answered
- * from fresh memory rather than waiting: each round asks again for
- * those used in the last day whose verdict has aged.  The network
- * process refreshes their cached policies as they come due (about
- * daily, RFC 8461 3.3).
+ * Keep the verdicts in use fresh: each round asks again for those
+ * used since their verdict came that expire within the lead time.
+ * One refresh per use at most, so the work follows the mail.
  */
 static void
 vc_tick(int fd, short ev, void *arg)
@@ -247,12 +420,9 @@ vc_tick(int fd, short ev, void *arg)
 
 	(void)fd;
 	(void)ev;
-	TAILQ_FOREACH(e, &vc->lru, lru) {
-		if (now - e->used > vc->t.warm)
-			break;		/* the rest were used even earlier */
-		if (e->have && !fresh(vc, e, now))
-			ask(vc, e);
-	}
+	TAILQ_FOREACH(e, &vc->warm, warm)
+		if (e->expires - now <= vc->t.lead)
+			ask(vc, e, 0);
 }
 
 struct vcache *
@@ -266,13 +436,26 @@ vcache_new(struct event_base *base, int netfd, size_t max,
 	if ((vc = calloc(1, sizeof(*vc))) == NULL)
 		return NULL;
 	vc->t = *t;
-	for (i = 0; i < VC_BUCKETS; i++)
+	vc->max = max > 0 ? max : 1;
+	vc->prob_max = vc->max / 4 > 0 ? vc->max / 4 : 1;
+	for (vc->nbuckets = 64; vc->nbuckets < vc->max; vc->nbuckets <<= 1)
+		;
+	if ((vc->buckets = calloc(vc->nbuckets, sizeof(*vc->buckets))) ==
+	    NULL) {
+		free(vc);
+		return NULL;
+	}
+	for (i = 0; i < vc->nbuckets; i++)
 		LIST_INIT(&vc->buckets[i]);
-	TAILQ_INIT(&vc->lru);
-	vc->max = max;
+	TAILQ_INIT(&vc->seg[SEG_PROBATION]);
+	TAILQ_INIT(&vc->seg[SEG_MAIN]);
+	TAILQ_INIT(&vc->urgent);
+	TAILQ_INIT(&vc->refresh);
+	TAILQ_INIT(&vc->warm);
 	if ((vc->ipc = ipc_new(base, netfd, vc_msg, vc_eof, vc)) == NULL ||
 	    (vc->tick = event_new(base, -1, EV_PERSIST, vc_tick, vc)) == NULL) {
 		ipc_free(vc->ipc);
+		free(vc->buckets);
 		free(vc);
 		return NULL;
 	}
@@ -280,10 +463,27 @@ vcache_new(struct event_base *base, int netfd, size_t max,
 	return vc;
 }
 
+/* cb runs once the network process says it is set up. */
+void
+vcache_on_ready(struct vcache *vc, void (*cb)(void *), void *arg)
+{
+	vc->ready_cb = cb;
+	vc->ready_arg = arg;
+}
+
+/* Without the network process, a verdict it gave is served a while. */
+static const struct verdict *
+dead_answer(struct vcache *vc, struct ventry *e, time_t now)
+{
+	if (!e->have || now - e->updated >= vc->t.stale_max)
+		vwire_defer(&e->v, e->domain, NETPROC_GONE);
+	return &e->v;
+}
+
 /*
  * A verdict now (VC_HIT, *vp set) or later through cb (VC_WAIT, *wp
- * set, cancel with vcache_cancel()).  A stale verdict is a hit too,
- * and starts a refresh.
+ * set, cancel with vcache_cancel()).  A hit that expires within the
+ * lead time starts a refresh.
  */
 int
 vcache_lookup(struct vcache *vc, const char *domain, vcache_cb cb, void *arg,
@@ -297,15 +497,13 @@ vcache_lookup(struct vcache *vc, const char *domain, vcache_cb cb, void *arg,
 	    (e = create(vc, domain)) == NULL)
 		return VC_ERROR;
 	touch(vc, e);
-	if (e->have && now - e->updated < vc->t.stale_max &&
-	    (vc->dead || fresh(vc, e, now) || e->v.kind != VERDICT_DEFER)) {
-		if (!fresh(vc, e, now))
-			ask(vc, e);
-		*vp = &e->v;
+	if (vc->dead) {
+		*vp = dead_answer(vc, e, now);
 		return VC_HIT;
 	}
-	if (vc->dead && (!e->have || now - e->updated >= vc->t.stale_max)) {
-		vwire_defer(&e->v, domain, NETPROC_GONE);
+	if (fresh(e, now)) {
+		if (e->expires - now <= vc->t.lead)
+			ask(vc, e, 0);
 		*vp = &e->v;
 		return VC_HIT;
 	}
@@ -315,28 +513,34 @@ vcache_lookup(struct vcache *vc, const char *domain, vcache_cb cb, void *arg,
 	w->cb = cb;
 	w->arg = arg;
 	TAILQ_INSERT_TAIL(&e->waiters, w, entry);
-	ask(vc, e);
+	ask(vc, e, 1);
 	*wp = w;
 	return VC_WAIT;
 }
 
-/* Memory only, for synchronous table lookups; NULL when unknown. */
+/*
+ * Memory only, for synchronous table lookups: NULL when there is no
+ * verdict in date, and one is asked for, known by the next retry.
+ */
 const struct verdict *
 vcache_peek(struct vcache *vc, const char *domain)
 {
 	struct ventry	*e;
 	time_t		 now = time(NULL);
 
-	if ((e = find(vc, domain)) == NULL) {
-		if ((e = create(vc, domain)) != NULL)
-			ask(vc, e);	/* known by the next retry */
+	if ((e = find(vc, domain)) == NULL &&
+	    (e = create(vc, domain)) == NULL)
+		return NULL;
+	touch(vc, e);
+	if (vc->dead)
+		return e->have && now - e->updated < vc->t.stale_max ?
+		    &e->v : NULL;
+	if (!fresh(e, now)) {
+		ask(vc, e, 0);
 		return NULL;
 	}
-	touch(vc, e);
-	if (!fresh(vc, e, now))
-		ask(vc, e);
-	if (!e->have || now - e->updated >= vc->t.stale_max)
-		return NULL;
+	if (e->expires - now <= vc->t.lead)
+		ask(vc, e, 0);
 	return &e->v;
 }
 
@@ -355,8 +559,8 @@ vcache_next_mx(struct vcache *vc, const char *domain)
 	v = &e->v;
 	if (v->kind == VERDICT_DEFER)
 		return NULL;
-	if (v->nmx == 0)
-		v = &e->last;
+	if (v->nmx == 0 && e->last != NULL)
+		v = e->last;
 	if (v->nmx == 0)
 		return NULL;
 	return v->mx[e->rr++ % v->nmx];

@@ -26,26 +26,31 @@
 
 /*
  * A verdict on the wire between the processes:
- *	u32 kind, u32 nmx, u32 dane_all, then NUL-terminated domain,
- *	reason, mx...
+ *	u32 kind, u32 nmx, u32 dane_all, u32 ttl, then NUL-terminated
+ *	domain, reason, mx...
  * The front process trusts nothing in it: every length is checked,
  * every name must be a host name, and the bytes must add up exactly.
+ * Unpacked, a verdict is one allocation: the MX pointers, then the
+ * strings they and the domain and reason point to.
  */
 
+#define VWIRE_HDR	16
 #define VWIRE_MX_MAX	64
 
 int
 vwire_pack(const struct verdict *v, struct evbuffer *out)
 {
-	uint32_t	 n[3];
+	uint32_t	 n[4];
+	const char	*reason = v->reason != NULL ? v->reason : "";
 	size_t		 i, nmx = v->nmx < VWIRE_MX_MAX ? v->nmx : VWIRE_MX_MAX;
 
 	n[0] = htonl((uint32_t)v->kind);
 	n[1] = htonl((uint32_t)nmx);
 	n[2] = htonl(v->dane_all ? 1 : 0);
-	if (evbuffer_add(out, n, sizeof(n)) == -1 ||
+	n[3] = htonl(v->ttl);
+	if (v->domain == NULL || evbuffer_add(out, n, sizeof(n)) == -1 ||
 	    evbuffer_add(out, v->domain, strlen(v->domain) + 1) == -1 ||
-	    evbuffer_add(out, v->reason, strlen(v->reason) + 1) == -1)
+	    evbuffer_add(out, reason, strlen(reason) + 1) == -1)
 		return -1;
 	for (i = 0; i < nmx; i++)
 		if (evbuffer_add(out, v->mx[i], strlen(v->mx[i]) + 1) == -1)
@@ -68,64 +73,92 @@ next_string(const uint8_t **p, const uint8_t *end, size_t max)
 void
 vwire_clear(struct verdict *v)
 {
+	free(v->mem);
+	memset(v, 0, sizeof(*v));
+}
+
+/*
+ * One allocation for nmx pointers and the strings: domain, reason,
+ * then the MX names, copied from src (len bytes, NUL-separated).
+ */
+static int
+vwire_fill(struct verdict *v, size_t nmx, const char *src, size_t len)
+{
+	char	*s;
 	size_t	 i;
 
-	for (i = 0; i < v->nmx; i++)
-		free(v->mx[i]);
-	free(v->mx);
-	memset(v, 0, sizeof(*v));
+	if ((v->mem = malloc(nmx * sizeof(char *) + len)) == NULL)
+		return -1;
+	v->mx = nmx > 0 ? v->mem : NULL;
+	s = (char *)v->mem + nmx * sizeof(char *);
+	memcpy(s, src, len);
+	v->domain = s;
+	s += strlen(s) + 1;
+	v->reason = s;
+	for (i = 0; i < nmx; i++) {
+		s += strlen(s) + 1;
+		v->mx[i] = s;
+	}
+	v->nmx = nmx;
+	return 0;
 }
 
 /* A defer made in the front or at the link, not by the resolver. */
 void
 vwire_defer(struct verdict *v, const char *domain, const char *reason)
 {
+	char	 buf[DNS_NAME_MAX + 1 + VERDICT_REASON_MAX];
+	int	 n;
+
 	vwire_clear(v);
 	v->kind = VERDICT_DEFER;
-	(void)snprintf(v->domain, sizeof(v->domain), "%s", domain);
-	(void)snprintf(v->reason, sizeof(v->reason), "%s", reason);
+	v->ttl = VERDICT_TTL_DEFER;
+	n = snprintf(buf, sizeof(buf), "%.*s%c%.*s", DNS_NAME_MAX, domain,
+	    '\0', VERDICT_REASON_MAX - 1, reason);
+	if (n < 0 || vwire_fill(v, 0, buf, (size_t)n + 1) == -1) {
+		/* Out of memory: still a defer, with static strings. */
+		v->domain = "";
+		v->reason = "out of memory";
+	}
 }
 
 int
 vwire_unpack(const uint8_t *buf, size_t len, struct verdict *v)
 {
-	const uint8_t	*p = buf + 12, *end = buf + len;
+	const uint8_t	*p = buf + VWIRE_HDR, *end = buf + len, *strs;
 	const char	*s;
-	uint32_t	 n[3];
+	char		 norm[DNS_NAME_MAX + 1];
+	uint32_t	 n[4];
 	size_t		 i;
 
 	memset(v, 0, sizeof(*v));
-	if (len < 12)
+	if (len < VWIRE_HDR)
 		return -1;
 	memcpy(n, buf, sizeof(n));
 	v->kind = ntohl(n[0]);
 	v->dane_all = ntohl(n[2]) == 1;
+	v->ttl = ntohl(n[3]);
 	if (ntohl(n[0]) > VERDICT_DEFER || ntohl(n[1]) > VWIRE_MX_MAX ||
-	    ntohl(n[2]) > 1 || (ntohl(n[2]) == 1 && v->kind != VERDICT_DANE))
+	    ntohl(n[2]) > 1 || (ntohl(n[2]) == 1 && v->kind != VERDICT_DANE) ||
+	    v->ttl > VERDICT_TTL_MAX)
 		return -1;
+	/* The domain as the front names it: normalised, or refused. */
 	if ((s = next_string(&p, end, DNS_NAME_MAX)) == NULL ||
-	    domain_normalize(s, v->domain, sizeof(v->domain)) == -1 ||
-	    (s = next_string(&p, end, sizeof(v->reason) - 1)) == NULL)
+	    domain_normalize(s, norm, sizeof(norm)) == -1 ||
+	    strcmp(s, norm) != 0)
+		return -1;
+	strs = (const uint8_t *)s;
+	if ((s = next_string(&p, end, VERDICT_REASON_MAX - 1)) == NULL)
 		return -1;
 	/* The reason reaches smtpd, MTAs and logs as one line of text. */
 	for (i = 0; s[i] != '\0'; i++)
 		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e)
 			return -1;
-	memcpy(v->reason, s, strlen(s) + 1);
-	if ((v->mx = calloc(ntohl(n[1]) + 1, sizeof(*v->mx))) == NULL)
-		return -1;
-	for (i = 0; i < ntohl(n[1]); i++) {
+	for (i = 0; i < ntohl(n[1]); i++)
 		if ((s = next_string(&p, end, DNS_NAME_MAX)) == NULL ||
-		    !dns_hostname_valid(s, strlen(s)) ||
-		    (v->mx[i] = strdup(s)) == NULL) {
-			vwire_clear(v);
+		    !dns_hostname_valid(s, strlen(s)))
 			return -1;
-		}
-		v->nmx++;
-	}
-	if (p != end) {
-		vwire_clear(v);
+	if (p != end)
 		return -1;
-	}
-	return 0;
+	return vwire_fill(v, ntohl(n[1]), (const char *)strs, end - strs);
 }

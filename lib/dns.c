@@ -18,6 +18,7 @@
 #include <sys/queue.h>
 #include <sys/time.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <event.h>
 #include <stdio.h>
@@ -43,8 +44,11 @@ struct dns_waiter {
 	void			*arg;
 };
 
+#define DNS_BUCKETS	1024	/* queries in flight are found by hash */
+
 struct dns_query {
 	TAILQ_ENTRY(dns_query)	 entry;
+	LIST_ENTRY(dns_query)	 bucket;
 	TAILQ_HEAD(, dns_waiter) waiters;
 	struct dns		*dns;
 	char			 name[DNS_NAME_MAX + 2];
@@ -57,7 +61,20 @@ struct dns {
 	struct event_base	*base;
 	struct ub_ctx		*ctx;
 	TAILQ_HEAD(, dns_query)	 queries;
+	LIST_HEAD(, dns_query)	 buckets[DNS_BUCKETS];
 };
+
+/* FNV-1a over the name, case folded, and the type. */
+static uint32_t
+query_hash(const char *name, uint16_t type)
+{
+	uint32_t	 h = 2166136261u ^ type;
+
+	for (; *name != '\0'; name++)
+		h = (h ^ (unsigned char)tolower((unsigned char)*name)) *
+		    16777619u;
+	return h % DNS_BUCKETS;
+}
 
 /* Where systems keep the root trust anchor, most specific first. */
 static const char *const anchors[] = {
@@ -150,6 +167,7 @@ dns_new(struct event_base *base, const char *fwd, const char *anchor,
     char *err, size_t errsz)
 {
 	struct dns	*dns;
+	size_t		 i;
 
 	if ((dns = calloc(1, sizeof(*dns))) == NULL) {
 		(void)snprintf(err, errsz, "out of memory");
@@ -157,6 +175,8 @@ dns_new(struct event_base *base, const char *fwd, const char *anchor,
 	}
 	dns->base = base;
 	TAILQ_INIT(&dns->queries);
+	for (i = 0; i < DNS_BUCKETS; i++)
+		LIST_INIT(&dns->buckets[i]);
 	if ((dns->ctx = ub_ctx_create_event(base)) == NULL) {
 		(void)snprintf(err, errsz, "cannot create a resolver context");
 		free(dns);
@@ -196,6 +216,7 @@ dns_free(struct dns *dns)
 		ub_ctx_delete(dns->ctx);
 	while ((q = TAILQ_FIRST(&dns->queries)) != NULL) {
 		TAILQ_REMOVE(&dns->queries, q, entry);
+		LIST_REMOVE(q, bucket);
 		query_free(q);
 	}
 	free(dns);
@@ -211,6 +232,7 @@ query_deliver(int fd, short ev, void *arg)
 	(void)fd;
 	(void)ev;
 	TAILQ_REMOVE(&q->dns->queries, q, entry);
+	LIST_REMOVE(q, bucket);
 	while ((w = TAILQ_FIRST(&q->waiters)) != NULL) {
 		TAILQ_REMOVE(&q->waiters, w, entry);
 		w->cb(w->arg, &q->res);
@@ -278,7 +300,7 @@ query_find(struct dns *dns, const char *name, uint16_t type)
 {
 	struct dns_query	*q;
 
-	TAILQ_FOREACH(q, &dns->queries, entry)
+	LIST_FOREACH(q, &dns->buckets[query_hash(name, type)], bucket)
 		if (q->type == type && strcasecmp(q->name, name) == 0)
 			return q;
 	return NULL;
@@ -297,6 +319,7 @@ query_new(struct dns *dns, const char *name, uint16_t type)
 	(void)snprintf(q->name, sizeof(q->name), "%s", name);
 	TAILQ_INIT(&q->waiters);
 	TAILQ_INSERT_TAIL(&dns->queries, q, entry);
+	LIST_INSERT_HEAD(&dns->buckets[query_hash(q->name, type)], q, bucket);
 	/* The answer may come before ub_resolve_event() returns. */
 	r = ub_resolve_event(dns->ctx, q->name, type, DNS_C_IN, q, ub_answer,
 	    NULL);

@@ -287,16 +287,26 @@ enum verdict_kind {
 };
 
 #define VERDICT_REASON_MAX	512
+#define VERDICT_TTL_DEFER	60	/* s, a defer is asked again after */
+#define VERDICT_TTL_MAX		600	/* s, ceiling of any verdict's life */
 
+/*
+ * A verdict.  Made by a pass, its strings point into the pass and are
+ * valid while the callback runs; the front's copies (vwire.c) are one
+ * allocation each, mem.  ttl is how long it may be reused, in seconds,
+ * from the DNS answers it rests on.
+ */
 struct verdict {
-	char		 domain[DNS_NAME_MAX + 1];
+	const char	*domain;
 	enum verdict_kind kind;
 	char		**mx;		/* allowed MX hosts, MX order */
 	size_t		 nmx;
 	int		 dane_all;	/* each of them has usable TLSA */
-	char		 reason[VERDICT_REASON_MAX];
+	uint32_t	 ttl;		/* seconds */
+	const char	*reason;
 	char		**notes;	/* how it was reached, for humans */
 	size_t		 nnotes;
+	void		*mem;		/* the front's copy */
 };
 
 struct resolver_conf {
@@ -320,6 +330,7 @@ void		 resolver_free(struct resolver *);
 struct pass_waiter *resolver_query(struct resolver *, const char *, verdict_cb,
 		    void *);
 void		 resolver_cancel(struct pass_waiter *);
+size_t		 resolver_passes(const struct resolver *);
 const char	*verdict_name(enum verdict_kind);
 
 #endif /* MTASTS_H */

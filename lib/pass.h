@@ -111,6 +111,7 @@ struct pass {
 	struct fetch		*fh;
 
 	struct verdict		 v;
+	char			 reason[VERDICT_REASON_MAX];
 };
 
 struct resolver {
@@ -120,6 +121,7 @@ struct resolver {
 	struct fetcher		*fetcher;
 	struct cache		*cache;
 	TAILQ_HEAD(, pass)	 passes;
+	size_t			 npasses;
 };
 
 /* verdict.c */

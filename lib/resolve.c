@@ -572,6 +572,7 @@ pass_finish(struct pass *p)
 	pass_cancel_all(p);
 	pass_decide(p);
 	TAILQ_REMOVE(&p->r->passes, p, entry);
+	p->r->npasses--;
 	while ((w = TAILQ_FIRST(&p->waiters)) != NULL) {
 		TAILQ_REMOVE(&p->waiters, w, entry);
 		w->cb(w->arg, &p->v);
@@ -640,6 +641,7 @@ pass_new(struct resolver *r, const char *domain, int literal)
 	(void)snprintf(p->domain, sizeof(p->domain), "%s", domain);
 	TAILQ_INIT(&p->waiters);
 	TAILQ_INSERT_TAIL(&r->passes, p, entry);
+	r->npasses++;
 	evtimer_set(&p->deadline, on_deadline, p);
 	event_base_set(r->base, &p->deadline);
 	evtimer_add(&p->deadline, &tv);
@@ -675,6 +677,13 @@ resolver_query(struct resolver *r, const char *domain, verdict_cb cb,
 	w->arg = arg;
 	TAILQ_INSERT_TAIL(&p->waiters, w, entry);
 	return w;
+}
+
+/* Passes running now, each for a different domain. */
+size_t
+resolver_passes(const struct resolver *r)
+{
+	return r->npasses;
 }
 
 /* The pass goes on for the others, or to fill the cache. */

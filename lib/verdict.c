@@ -58,8 +58,9 @@ verdict_set(struct pass *p, enum verdict_kind kind, const char *fmt, ...)
 
 	p->v.kind = kind;
 	va_start(ap, fmt);
-	(void)vsnprintf(p->v.reason, sizeof(p->v.reason), fmt, ap);
+	(void)vsnprintf(p->reason, sizeof(p->reason), fmt, ap);
 	va_end(ap);
+	p->v.reason = p->reason;
 }
 
 static void
@@ -310,10 +311,9 @@ decide_sts(struct pass *p)
 	}
 }
 
-void
-pass_decide(struct pass *p)
+static void
+decide(struct pass *p)
 {
-	(void)snprintf(p->v.domain, sizeof(p->v.domain), "%s", p->domain);
 	if (p->literal) {
 		verdict_set(p, VERDICT_NONE, "address literal: MTA-STS and "
 		    "DANE do not apply (RFC 8461 3.4, RFC 7672 2.2)");
@@ -337,4 +337,14 @@ pass_decide(struct pass *p)
 	note_hosts(p);
 	if (!decide_dane(p))
 		decide_sts(p);
+}
+
+void
+pass_decide(struct pass *p)
+{
+	p->v.domain = p->domain;
+	p->v.reason = p->reason;
+	decide(p);
+	p->v.ttl = p->v.kind == VERDICT_DEFER ? VERDICT_TTL_DEFER :
+	    VERDICT_TTL_MAX;
 }

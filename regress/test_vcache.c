@@ -54,7 +54,7 @@
 #include "regress.h"
 
 #define HDR_LEN		12
-#define QUERY_MAX	512		/* queries remembered per link */
+#define QUERY_MAX	1024		/* queries remembered per link */
 #define WIRE_MAX	2048
 #define WAIT_MAX	5		/* s, for what should happen at once */
 #define GONE		"network process not running"
@@ -114,13 +114,16 @@ static const char *const bad_name[BAD_N] = {
 	"unknown message type"
 };
 
-static const struct vcache_timing t_main = { 2, 2, 60, 3600, 10 };
-static const struct vcache_timing t_tick = { 1, 1, 60, 1, 10 };
-static const struct vcache_timing t_lru = { 60, 60, 600, 3600, 10 };
-static const struct vcache_timing t_eof = { 1, 1, 2, 3600, 10 };
+/* stale_max, tick, lead */
+static const struct vcache_timing t_main = { 60, 3600, 1 };
+static const struct vcache_timing t_tick = { 60, 1, 2 };
+static const struct vcache_timing t_lru = { 600, 3600, 1 };
+static const struct vcache_timing t_eof = { 2, 3600, 1 };
+#define NNETS	7
 
 static struct event_base	*base;
-static struct net		 nets[4];
+static struct net		 nets[NNETS];
+static uint32_t			 pack_ttl = 600;	/* of what is sent */
 
 /* The child of test_fatal(), reachable at its exit. */
 static struct event_base	*child_base;
@@ -229,9 +232,10 @@ pack(uint8_t *buf, const char *domain, int kind, const char *reason,
 	size_t		 len;
 
 	memset(&v, 0, sizeof(v));
-	(void)snprintf(v.domain, sizeof(v.domain), "%s", domain);
+	v.domain = domain;
 	v.kind = kind;
-	(void)snprintf(v.reason, sizeof(v.reason), "%s", reason);
+	v.ttl = pack_ttl;
+	v.reason = reason;
 	mxp[0] = mx[0];
 	mxp[1] = mx[1];
 	v.mx = mxp;
@@ -467,7 +471,7 @@ barrier(struct net *n)
 static void
 test_fatal(void)
 {
-	const struct vcache_timing	 t = { 1, 1, 3, 3600, 10 };
+	const struct vcache_timing	 t = { 3, 3600, 1 };
 	pid_t				 pid;
 	int				 sv[2], status, fd;
 
@@ -708,166 +712,304 @@ test_malformed(struct net *n)
 	    "after malformed frames, the right verdict reaches the waiter");
 }
 
+/*
+ * A verdict is used for its ttl, no longer: then the next lookup
+ * waits for it to be derived again.  A hit within the lead time of
+ * its expiry starts that refresh early.
+ */
 static void
-test_stale_defer(struct net *n)
+test_ttl(struct net *n)
 {
-	static struct rec	 rs, rd, rd2, rx;
+	static struct rec	 rs, rs2, rd, rd2, rx;
 	const struct verdict	*v;
 	struct vwaiter		*w;
-	const char		*s = "stale.example", *d = "defer.example";
-	const char		*mx1 = "mx1.stale.example";
-	const char		*mx2 = "mx2.stale.example";
+	const char		*s = "ttl.example", *d = "defer.example";
+	const char		*mx1 = "mx1.ttl.example";
+	const char		*mx2 = "mx2.ttl.example";
 	time_t			 sent;
 	int			 rc, ok;
 
+	pack_ttl = 4;
 	if (vcache_lookup(n->vc, s, on_verdict, &rs, &v, &w) == VC_WAIT &&
 	    wait_queries(n, s, 1, WAIT_MAX))
 		send_verdict(n, s, VERDICT_STS_ENFORCE, "enforce", mx1, NULL);
-	ok = wait_called(&rs) &&
-	    vcache_lookup(n->vc, d, on_verdict, &rd, &v, &w) == VC_WAIT &&
-	    wait_queries(n, d, 1, WAIT_MAX);
 	sent = time(NULL);
+	ok = wait_called(&rs);
+	pack_ttl = 2;
+	ok = ok && vcache_lookup(n->vc, d, on_verdict, &rd, &v, &w) ==
+	    VC_WAIT && wait_queries(n, d, 1, WAIT_MAX);
 	send_verdict(n, d, VERDICT_DEFER, "try later", NULL, NULL);
 	ok = ok && wait_called(&rd) && rec_is(&rd, VERDICT_DEFER, NULL, NULL);
 	v = NULL;
-	rc = vcache_lookup(n->vc, d, on_verdict, &rx, &v, &w);
-	regress_check(ok && rc == VC_HIT && time(NULL) - sent <= 1 &&
-	    verdict_is(v, VERDICT_DEFER, NULL, NULL) &&
-	    strcmp(v->reason, "try later") == 0,
-	    "a defer younger than fresh_defer is a hit");
-	regress_check(barrier(n) && nqueries(n, d) == 1,
-	    "a fresh defer hit sends no query");
+	rc = vcache_lookup(n->vc, s, on_verdict, &rx, &v, &w);
+	regress_check(ok && rc == VC_HIT && time(NULL) - sent < 2 &&
+	    verdict_is(v, VERDICT_STS_ENFORCE, mx1, NULL),
+	    "a verdict within its ttl is a hit");
+	regress_check(barrier(n) && nqueries(n, s) == 1 &&
+	    nqueries(n, d) == 1, "a hit well before expiry sends no query");
 
-	/* Both aged: the clock past fresh and fresh_defer. */
-	wait_until((rs.when > rd.when ? rs.when : rd.when) +
-	    (t_main.fresh > t_main.fresh_defer ? t_main.fresh :
-	    t_main.fresh_defer));
-
+	/* Within the lead time (1 s) of its expiry: still a hit, asked. */
+	wait_until(sent + 3);
 	v = NULL;
 	rc = vcache_lookup(n->vc, s, on_verdict, &rx, &v, &w);
 	regress_check(rc == VC_HIT && verdict_is(v, VERDICT_STS_ENFORCE, mx1,
-	    NULL), "a stale verdict (older than fresh) is still a hit");
-	regress_check(wait_queries(n, s, 2, WAIT_MAX),
-	    "a stale hit starts a refresh query");
-	v = NULL;
-	rc = vcache_lookup(n->vc, s, on_verdict, &rx, &v, &w);
-	regress_check(rc == VC_HIT && vcache_peek(n->vc, s) != NULL &&
-	    barrier(n) && nqueries(n, s) == 2,
-	    "more stale lookups while it runs start no second refresh");
+	    NULL) && wait_queries(n, s, 2, WAIT_MAX),
+	    "a hit within the lead time of expiry starts a refresh");
+	regress_check(vcache_peek(n->vc, s) != NULL && barrier(n) &&
+	    nqueries(n, s) == 2,
+	    "more hits while it runs start no second refresh");
+	pack_ttl = 2;
 	send_verdict(n, s, VERDICT_STS_ENFORCE, "enforce", mx2, NULL);
+	sent = time(NULL);
 	v = NULL;
 	regress_check(barrier(n) &&
 	    vcache_lookup(n->vc, s, on_verdict, &rx, &v, &w) == VC_HIT &&
-	    verdict_is(v, VERDICT_STS_ENFORCE, mx2, NULL) && barrier(n) &&
-	    nqueries(n, s) == 2,
-	    "the refresh's answer replaces the verdict, fresh again");
+	    verdict_is(v, VERDICT_STS_ENFORCE, mx2, NULL),
+	    "the refresh's answer replaces the verdict");
 	regress_check(rx.called == 0, "hits call no callback");
+
+	/* Expired: no answer from memory, the lookup waits. */
+	wait_until(sent + 2);
+	w = NULL;
+	rc = vcache_lookup(n->vc, s, on_verdict, &rs2, &v, &w);
+	regress_check(rc == VC_WAIT && w != NULL &&
+	    vcache_peek(n->vc, s) == NULL,
+	    "past its ttl a verdict is no answer: the lookup waits, "
+	    "vcache_peek is NULL");
+	regress_check(wait_queries(n, s, 3, WAIT_MAX) && barrier(n) &&
+	    nqueries(n, s) == 3, "the expired verdict is asked again, once");
+	send_verdict(n, s, VERDICT_STS_ENFORCE, "enforce", mx1, mx2);
+	regress_check(wait_called(&rs2) && rec_is(&rs2, VERDICT_STS_ENFORCE,
+	    mx1, mx2), "the waiter gets the new verdict");
 
 	w = NULL;
 	rc = vcache_lookup(n->vc, d, on_verdict, &rd2, &v, &w);
-	regress_check(rc == VC_WAIT && w != NULL,
-	    "a defer older than fresh_defer is no hit: the lookup waits");
-	regress_check(wait_queries(n, d, 2, WAIT_MAX),
-	    "the aged defer is asked again");
+	regress_check(rc == VC_WAIT && w != NULL && wait_queries(n, d, 2,
+	    WAIT_MAX), "a defer past its ttl is asked again, the lookup "
+	    "waits");
 	send_verdict(n, d, VERDICT_STS_ENFORCE, "enforce now",
 	    "mx.defer.example", NULL);
 	regress_check(wait_called(&rd2) && rec_is(&rd2, VERDICT_STS_ENFORCE,
 	    "mx.defer.example", NULL),
-	    "the waiter on an aged defer gets the new verdict");
+	    "the waiter on an expired defer gets the new verdict");
+	pack_ttl = 600;
 }
 
+/*
+ * Verdicts in use are refreshed before they expire, without a
+ * lookup; those not used since their verdict came are left to expire.
+ */
 static void
 test_tick(struct net *n)
 {
-	static struct rec	 r;
+	static struct rec	 r, ri;
 	const struct verdict	*v;
 	struct vwaiter		*w;
 	const struct query	*q;
-	const char		*d = "tick.example";
-	int			 secs = t_tick.fresh + t_tick.tick + 3;
-	time_t			 sent = 0;
+	const char		*d = "tick.example", *i = "idle.tick.example";
+	time_t			 sent = 0, isent = 0;
 
+	pack_ttl = 4;
 	if (vcache_lookup(n->vc, d, on_verdict, &r, &v, &w) == VC_WAIT &&
 	    wait_queries(n, d, 1, WAIT_MAX)) {
 		sent = time(NULL);
 		send_verdict(n, d, VERDICT_STS_ENFORCE, "enforce",
 		    "mx.tick.example", NULL);
 	}
-	regress_check(wait_called(&r) && wait_queries(n, d, 2, secs),
-	    "the tick refreshes an aged entry used recently, with no lookup");
+	if (vcache_lookup(n->vc, i, on_verdict, &ri, &v, &w) == VC_WAIT &&
+	    wait_queries(n, i, 1, WAIT_MAX)) {
+		isent = time(NULL);
+		send_verdict(n, i, VERDICT_NONE, "none", NULL, NULL);
+	}
+	/* Used once more after its answer: in use. */
+	regress_check(wait_called(&r) && wait_called(&ri) &&
+	    vcache_peek(n->vc, d) != NULL, "setup: two verdicts, one used "
+	    "again");
+	regress_check(wait_queries(n, d, 2, 4 + 2),
+	    "the tick refreshes a verdict in use, with no lookup");
 	q = last_query(n, d);
-	regress_check(nqueries(n, d) == 2 && q->when - sent >= t_tick.fresh,
-	    "the tick's refresh comes only once the verdict aged");
+	regress_check(nqueries(n, d) == 2 && q->when - sent >= 4 - 2 - 1 &&
+	    q->when < sent + 4, "the refresh comes within the lead time, "
+	    "before the verdict expires");
 	if (nqueries(n, d) == 2)
 		regress_diag("refresh %lld s after the answer",
 		    (long long)(q->when - sent));
 	send_verdict(n, d, VERDICT_STS_ENFORCE, "enforce", "mx.tick.example",
 	    NULL);
-
-	/* A domain the table asked for, not yet known, first in line. */
-	regress_check(vcache_peek(n->vc, "peeked.tick.example") == NULL &&
-	    wait_queries(n, d, 3, secs),
-	    "the tick refreshes it again after a vcache_peek of an unknown "
-	    "domain");
+	wait_until(isent + 4 + 2);
+	regress_check(barrier(n) && nqueries(n, i) == 1,
+	    "a verdict not used since it came is not refreshed");
+	regress_check(barrier(n) && nqueries(n, d) == 2,
+	    "once refreshed and not used again, it is not refreshed again");
+	pack_ttl = 600;
 }
 
+/* The domains lookup no. i of a test uses. */
 static void
-test_lru(struct net *n)
+dname(char *buf, size_t sz, const char *what, int i)
 {
-	static struct rec	 r[8], again[8], rh;
+	(void)snprintf(buf, sz, "%s%d.example", what, i);
+}
+
+/* Looked up, asked, answered: whether all three happened. */
+static int
+resolve(struct net *n, const char *d, struct rec *r)
+{
 	const struct verdict	*v;
 	struct vwaiter		*w;
-	char			 dom[8][32];
-	int			 i, ok;
 
-	for (i = 1; i < 8; i++)
-		(void)snprintf(dom[i], sizeof(dom[i]), "lru%d.example", i);
-	for (ok = 1, i = 1; i <= 5; i++) {
-		if (vcache_lookup(n->vc, dom[i], on_verdict, &r[i], &v, &w) !=
-		    VC_WAIT || !wait_queries(n, dom[i], 1, WAIT_MAX)) {
-			ok = 0;
-			continue;
-		}
-		send_verdict(n, dom[i], VERDICT_NONE, "none", NULL, NULL);
+	memset(r, 0, sizeof(*r));
+	if (vcache_lookup(n->vc, d, on_verdict, r, &v, &w) != VC_WAIT ||
+	    !wait_queries(n, d, nqueries(n, d) + 1, WAIT_MAX))
+		return 0;
+	send_verdict(n, d, VERDICT_NONE, "none", NULL, NULL);
+	return wait_called(r);
+}
+
+static int
+hit(struct net *n, const char *d)
+{
+	const struct verdict	*v = NULL;
+	struct vwaiter		*w = NULL;
+	struct rec		 r;
+
+	memset(&r, 0, sizeof(r));
+	if (vcache_lookup(n->vc, d, on_verdict, &r, &v, &w) == VC_HIT)
+		return 1;
+	vcache_cancel(w);
+	return 0;
+}
+
+/*
+ * max 8, probation 2: domains used again once their verdict is in
+ * survive any number of domains used once.
+ */
+static void
+test_probation(struct net *n)
+{
+	static struct rec	 r;
+	char			 d[32];
+	int			 i, ok = 1;
+
+	for (i = 0; i < 5; i++) {
+		dname(d, sizeof(d), "used", i);
+		ok = ok && resolve(n, d, &r) && hit(n, d);
+	}
+	regress_check(ok, "max 8: five domains resolved and used again");
+	for (i = 0; i < 100 && ok; i++) {
+		dname(d, sizeof(d), "once", i);
+		ok = resolve(n, d, &r);
+	}
+	regress_check(ok, "max 8: a hundred domains resolved, used once");
+	for (i = 0; i < 5; i++) {
+		dname(d, sizeof(d), "used", i);
+		ok = ok && hit(n, d);
+	}
+	regress_check(ok, "max 8: the five in use survived the hundred");
+	regress_check(vcache_peek(n->vc, "once99.example") != NULL &&
+	    vcache_peek(n->vc, "once98.example") != NULL,
+	    "max 8: probation holds the two most recent of the hundred");
+}
+
+/* max 4: in the main list, the least recently used goes first. */
+static void
+test_main_lru(struct net *n)
+{
+	static struct rec	 r;
+	char			 d[32];
+	int			 i, ok = 1;
+
+	for (i = 0; i < 4; i++) {
+		dname(d, sizeof(d), "lru", i);
+		ok = ok && resolve(n, d, &r) && hit(n, d);
+	}
+	ok = ok && hit(n, "lru0.example") && resolve(n, "lru4.example", &r) &&
+	    hit(n, "lru4.example");
+	regress_check(ok && hit(n, "lru0.example") && hit(n, "lru2.example") &&
+	    hit(n, "lru3.example") && hit(n, "lru4.example") &&
+	    !hit(n, "lru1.example"), "max 4: the least recently used of the "
+	    "main list went, the most recently used stayed");
+}
+
+/* max 4: waiters pin their entries, past the bound if need be. */
+static void
+test_pinned(struct net *n)
+{
+	static struct rec	 r, again[3];
+	const struct verdict	*v;
+	struct vwaiter		*w;
+	char			 d[32];
+	int			 i, ok = 1;
+
+	for (i = 0; i < 3; i++) {
+		dname(d, sizeof(d), "pinned", i);
+		ok = ok && vcache_lookup(n->vc, d, on_verdict, &again[i], &v,
+		    &w) == VC_WAIT;
+	}
+	for (i = 0; i < 30 && ok; i++) {
+		dname(d, sizeof(d), "flood", i);
+		ok = resolve(n, d, &r);
+	}
+	for (i = 0; i < 3; i++) {
+		dname(d, sizeof(d), "pinned", i);
+		if (wait_queries(n, d, 1, WAIT_MAX))
+			send_verdict(n, d, VERDICT_DANE, "dane",
+			    "mx.pinned.example", NULL);
+	}
+	for (i = 0; i < 3; i++)
+		ok = ok && wait_called(&again[i]) && rec_is(&again[i],
+		    VERDICT_DANE, "mx.pinned.example", NULL);
+	regress_check(ok, "entries with waiters are never evicted, every "
+	    "waiter gets its verdict");
+}
+
+/*
+ * At most 256 questions out at once; the rest wait in line, those a
+ * lookup waits for before refreshes.
+ */
+static void
+test_inflight(struct net *n)
+{
+	static struct rec	 r[300], rp;
+	const struct verdict	*v;
+	struct vwaiter		*w;
+	char			 d[32];
+	size_t			 before = n->nq;
+	int			 i, ok = 1;
+
+	for (i = 0; i < 300; i++) {
+		dname(d, sizeof(d), "flight", i);
+		ok = ok && vcache_lookup(n->vc, d, on_verdict, &r[i], &v, &w) ==
+		    VC_WAIT;
+	}
+	dname(d, sizeof(d), "flight", 255);
+	ok = ok && wait_queries(n, d, 1, WAIT_MAX);
+	(void)vcache_peek(n->vc, "peeked.flight.example");
+	dname(d, sizeof(d), "flight", 299);
+	(void)vcache_lookup(n->vc, d, on_verdict, &rp, &v, &w);
+	regress_check(ok && n->nq - before == 256,
+	    "300 new domains: 256 questions out, the rest wait (%zu)",
+	    n->nq - before);
+	for (i = 0; i < 44; i++) {
+		dname(d, sizeof(d), "flight", i);
+		send_verdict(n, d, VERDICT_NONE, "none", NULL, NULL);
+	}
+	dname(d, sizeof(d), "flight", 299);
+	ok = wait_queries(n, d, 1, WAIT_MAX) &&
+	    nqueries(n, "peeked.flight.example") == 0;
+	regress_check(ok && n->nq - before == 300,
+	    "each answer lets one more go, lookups that wait first");
+	for (i = 44; i < 300; i++) {
+		dname(d, sizeof(d), "flight", i);
+		send_verdict(n, d, VERDICT_NONE, "none", NULL, NULL);
+	}
+	regress_check(wait_queries(n, "peeked.flight.example", 1, WAIT_MAX),
+	    "then the refresh the table asked for");
+	send_verdict(n, "peeked.flight.example", VERDICT_NONE, "none", NULL,
+	    NULL);
+	for (i = 0, ok = 1; i < 300; i++)
 		ok = ok && wait_called(&r[i]);
-	}
-	regress_check(ok, "max 3: five domains looked up and answered");
-	ok = 1;
-	for (i = 5; i >= 3; i--) {
-		v = NULL;
-		ok = ok && vcache_lookup(n->vc, dom[i], on_verdict, &rh, &v,
-		    &w) == VC_HIT && verdict_is(v, VERDICT_NONE, NULL, NULL);
-	}
-	regress_check(ok, "max 3: the three most recently used are kept");
-
-	/* Now lru3 is the most recently used, lru5 the least. */
-	regress_check(vcache_lookup(n->vc, dom[1], on_verdict, &again[1], &v,
-	    &w) == VC_WAIT && vcache_lookup(n->vc, dom[2], on_verdict,
-	    &again[2], &v, &w) == VC_WAIT,
-	    "max 3: the least recently used are gone (lookups wait again)");
-	regress_check(wait_queries(n, dom[1], 2, WAIT_MAX) &&
-	    wait_queries(n, dom[2], 2, WAIT_MAX),
-	    "max 3: the forgotten domains are asked again");
-	v = NULL;
-	regress_check(vcache_lookup(n->vc, dom[3], on_verdict, &rh, &v, &w) ==
-	    VC_HIT, "max 3: the most recently used survived the evictions");
-
-	/* lru1, lru2 and lru6 wait: nothing is left to evict for lru7. */
-	ok = vcache_lookup(n->vc, dom[6], on_verdict, &again[6], &v, &w) ==
-	    VC_WAIT && vcache_lookup(n->vc, dom[7], on_verdict, &again[7], &v,
-	    &w) == VC_WAIT && wait_queries(n, dom[7], 1, WAIT_MAX);
-	for (i = 1; i < 8; i++)
-		if (i <= 2 || i >= 6)
-			send_verdict(n, dom[i], VERDICT_DANE, "dane",
-			    "mx.lru.example", NULL);
-	for (i = 1; i < 8; i++)
-		if (i <= 2 || i >= 6)
-			ok = ok && wait_called(&again[i]) &&
-			    rec_is(&again[i], VERDICT_DANE, "mx.lru.example",
-			    NULL);
-	regress_check(ok && rh.called == 0,
-	    "max 3: entries with waiters are never evicted, every waiter "
-	    "gets its verdict");
+	regress_check(ok && barrier(n), "every waiter got its verdict");
 }
 
 static int
@@ -903,15 +1045,17 @@ test_eof(struct net *n)
 
 	send_frame(n, IPC_READY, NULL, NULL, 0);
 
-	/* A verdict older than stale_max is no answer, even a none. */
+	/* An expired verdict is no answer, even a none. */
+	pack_ttl = 1;
 	if (vcache_lookup(n->vc, z, on_verdict, &rz, &v, &w) == VC_WAIT &&
 	    wait_queries(n, z, 1, WAIT_MAX))
 		send_verdict(n, z, VERDICT_NONE, "none", NULL, NULL);
+	pack_ttl = 600;
 	ok = wait_called(&rz);
 	wait_until(rz.when + t_eof.stale_max);
 	regress_check(ok && vcache_lookup(n->vc, z, on_verdict, &rz2, &v,
 	    &w) == VC_WAIT && wait_queries(n, z, 2, WAIT_MAX),
-	    "a verdict older than stale_max is no answer: the lookup waits");
+	    "an expired verdict is no answer: the lookup waits");
 
 	if (vcache_lookup(n->vc, k, on_verdict, &rk, &v, &w) == VC_WAIT &&
 	    wait_queries(n, k, 1, WAIT_MAX))
@@ -975,23 +1119,29 @@ main(void)
 		fatalx("event_base_new");
 	net_new(&nets[0], "main", 1000, &t_main);
 	net_new(&nets[1], "tick", 1000, &t_tick);
-	net_new(&nets[2], "lru", 3, &t_lru);
+	net_new(&nets[2], "lru", 8, &t_lru);
 	net_new(&nets[3], "eof", 1000, &t_eof);
+	net_new(&nets[4], "flight", 1000, &t_lru);
+	net_new(&nets[5], "mainlru", 4, &t_lru);
+	net_new(&nets[6], "pinned", 4, &t_lru);
 
 	test_miss(&nets[0]);
 	test_peek(&nets[0]);
 	test_next_mx(&nets[0]);
 	test_cancel(&nets[0]);
 	test_malformed(&nets[0]);
-	test_stale_defer(&nets[0]);
+	test_ttl(&nets[0]);
 	test_tick(&nets[1]);
-	test_lru(&nets[2]);
+	test_probation(&nets[2]);
+	test_main_lru(&nets[5]);
+	test_pinned(&nets[6]);
+	test_inflight(&nets[4]);
 	test_eof(&nets[3]);
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < NNETS; i++)
 		regress_check(nets[i].bad == 0, "%s: every frame the front "
 		    "sent was a well-formed IPC_QUERY", nets[i].name);
 
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < NNETS; i++)
 		if (nets[i].bev != NULL)
 			bufferevent_free(nets[i].bev);
 	return regress_exit();
