@@ -130,6 +130,9 @@ void		 vcache_on_ready(struct vcache *, void (*)(void *), void *);
 #define REPLY_MX_MAX	1900
 void		 reply_postfix(const struct verdict *, char *, size_t);
 void		 reply_exim(const struct verdict *, char *, size_t);
+/* 512 octets, less "451 4.7.5 " and CRLF */
+#define SMTP_REPLY_TEXT_MAX	(512 - 10 - 2)
+void		 reply_smtp(const char *, const char *, char *, size_t);
 
 /* netstring.c */
 int		 netstring_parse(const char *, size_t, size_t, size_t *,

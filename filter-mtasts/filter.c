@@ -66,12 +66,20 @@ static struct {
 } f;
 
 static void
+reject(struct session *s, const char *reason)
+{
+	char	 text[SMTP_REPLY_TEXT_MAX + 1];
+
+	reply_smtp(s->domain, reason, text, sizeof(text));
+	osmtpd_filter_reject_enh(s->ctx, 451, 4, 7, 5, "%s", text);
+}
+
+static void
 answer(struct session *s, const struct verdict *v)
 {
 	if (v->kind == VERDICT_DEFER) {
 		log_info("rcpt %s: defer: %s", s->domain, v->reason);
-		osmtpd_filter_reject_enh(s->ctx, 451, 4, 7, 5, "%s: %s",
-		    s->domain, v->reason);
+		reject(s, v->reason);
 		return;
 	}
 	log_info("rcpt %s: %s: %s", s->domain, verdict_name(v->kind),
@@ -99,8 +107,7 @@ on_hold_expired(int fd, short ev, void *arg)
 	vcache_cancel(s->w);
 	s->w = NULL;
 	log_info("rcpt %s: no verdict within %d s: 451", s->domain, f.hold);
-	osmtpd_filter_reject_enh(s->ctx, 451, 4, 7, 5, "%s: MTA-STS/DANE "
-	    "lookup not finished; try again later", s->domain);
+	reject(s, "MTA-STS/DANE lookup not finished; try again later");
 }
 
 static int
@@ -275,6 +282,19 @@ filter_options(int argc, char *argv[])
 		usage_cmd("filter");
 }
 
+/*
+ * libopensmtpd leaves its loop at the end of smtpd's stream, and also,
+ * silently, on a line longer than its buffer: only the first is an
+ * end of the stream.
+ */
+static int
+stream_ended(void)
+{
+	char	 c;
+
+	return read(STDIN_FILENO, &c, 1) == 0;
+}
+
 int
 cmd_filter(int argc, char *argv[])
 {
@@ -292,5 +312,8 @@ cmd_filter(int argc, char *argv[])
 	osmtpd_register_report_disconnect(0, out_disconnect);
 	osmtpd_local_session(session_new, session_free);
 	osmtpd_run();
+	if (!stream_ended())
+		fatalx("smtpd sent a line longer than libopensmtpd reads "
+		    "(about 64 kilobytes); the filter cannot go on");
 	return 0;
 }

@@ -108,3 +108,17 @@ reply_exim(const struct verdict *v, char *buf, size_t bufsz)
 		break;
 	}
 }
+
+/*
+ * The text of an SMTP reply after "451 4.7.5 ": "DOMAIN: REASON",
+ * cut so the whole reply line stays within the 512 octets RFC 5321
+ * 4.5.3.1.5 allows, CRLF included.
+ */
+void
+reply_smtp(const char *domain, const char *reason, char *buf, size_t bufsz)
+{
+	size_t	 max = SMTP_REPLY_TEXT_MAX + 1;
+
+	(void)snprintf(buf, bufsz < max ? bufsz : max, "%s: %s", domain,
+	    reason);
+}

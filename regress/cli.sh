@@ -353,4 +353,14 @@ expect 'option before the command: usage, exit 2' 2 '' usage
 run $N filter -x 'not a domain'
 expect 'filter -x with a non-domain: error, exit 1' 1 '' nonempty
 
+# An address literal must hold an address (RFC 5321 4.1.3).
+run $N query -s "$tmp/state" '[foo]'
+expect 'query [foo]: invalid domain, exit 2' 2 '' \
+    '=filter-mtasts: invalid domain: "[foo]"'
+echo '. IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D' \
+    >"$tmp/root.ds"
+run $N query -a "$tmp/root.ds" -s "$tmp/state" -r 127.0.0.1 '[192.0.2.1]'
+expect 'query [192.0.2.1]: none, without DNS' 0 '[192.0.2.1]: none
+  reason: address literal: MTA-STS and DANE do not apply (RFC 8461 3.4, RFC 7672 2.2)' any
+
 [ "$failed" -eq 0 ]

@@ -152,4 +152,31 @@ check $? "filter: the network process is off the smtpd stream (stdin, stdout)" \
 exec 7>&-
 kill "$front" 2>/dev/null
 
+# A line longer than libopensmtpd reads, the stream still open: an
+# error that says so, not a silent exit 0.
+mkfifo "$work/in2"
+exec 8<>"$work/in2"
+"$FILTER_MTASTS" filter -a "$work/root.ds" -r 127.0.0.1 -s "$work/state" \
+    -S "$work/run/table2.sock" <"$work/in2" >"$work/out2" \
+    2>"$work/filter2.err" &
+front=$!
+pids="$pids $front"
+{
+	printf 'config|smtpd-version|6.8.0p2\nconfig|subsystem|smtp-in\n'
+	printf 'config|ready\n'
+	printf 'filter|0.6|1795353198.480009|smtp-in|rcpt-to|d21b8ee0e0e91e19|'
+	printf 'dbfcdf4137a4b751|a@'
+	head -c 70000 /dev/zero | tr '\0' x
+	printf '.example\n'
+} >&8 &
+pids="$pids $!"
+until_ok 10 gone "$front"
+wait "$front"
+rc=$?
+check "$([ $rc -eq 1 ] && grep -q 'longer than libopensmtpd reads' \
+    "$work/filter2.err"; echo $?)" \
+    "filter: a line over 64 KB from smtpd: exit 1, saying why" \
+    "status $rc: $(cat "$work/filter2.err")"
+exec 8>&-
+
 [ "$nfail" -eq 0 ]
