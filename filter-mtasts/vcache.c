@@ -546,7 +546,7 @@ vcache_peek(struct vcache *vc, const char *domain)
 
 /*
  * The allowed MX hosts in turn, one per call: failover across retries.
- * A defer has none; after none or testing, the last allowed ones.
+ * A defer has none; after none or testing, the last enforced ones.
  */
 const char *
 vcache_next_mx(struct vcache *vc, const char *domain)
@@ -559,9 +559,9 @@ vcache_next_mx(struct vcache *vc, const char *domain)
 	v = &e->v;
 	if (v->kind == VERDICT_DEFER)
 		return NULL;
-	if (v->nmx == 0 && e->last != NULL)
+	if (v->kind != VERDICT_DANE && v->kind != VERDICT_STS_ENFORCE)
 		v = e->last;
-	if (v->nmx == 0)
+	if (v == NULL || v->nmx == 0)
 		return NULL;
 	return v->mx[e->rr++ % v->nmx];
 }

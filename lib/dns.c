@@ -140,6 +140,34 @@ load_anchor(struct ub_ctx *ctx, const char *path, char *err, size_t errsz)
 	return 0;
 }
 
+/*
+ * libunbound answers some special-use names itself (RFC 6761 and
+ * others).  Those that an organization's resolver, or a lab, serves go
+ * to the configured resolver, as RFC 6761 6.2 asks for test.; the
+ * loopback and private reverse zones, localhost., onion. and invalid.
+ * stay local.  Removing a zone freezes the configuration: this is the
+ * last step.
+ */
+static const char *const special_use_resolved[] = {
+	"test.",	/* RFC 6761 6.2 */
+	"home.arpa.",	/* RFC 8375 */
+	"local.",	/* RFC 6762; also a common private suffix */
+};
+
+static int
+send_special_use(struct ub_ctx *ctx, char *err, size_t errsz)
+{
+	size_t	 i;
+	int	 r;
+
+	for (i = 0; i < sizeof(special_use_resolved) /
+	    sizeof(special_use_resolved[0]); i++)
+		if ((r = ub_ctx_zone_remove(ctx, special_use_resolved[i])) !=
+		    0)
+			return ub_fail(special_use_resolved[i], r, err, errsz);
+	return 0;
+}
+
 static int
 dns_configure(struct ub_ctx *ctx, const char *fwd, const char *anchor,
     char *err, size_t errsz)
@@ -159,7 +187,7 @@ dns_configure(struct ub_ctx *ctx, const char *fwd, const char *anchor,
 		r = ub_ctx_resolvconf(ctx, NULL);
 	if (r != 0)
 		return ub_fail(fwd ? fwd : "/etc/resolv.conf", r, err, errsz);
-	return 0;
+	return send_special_use(ctx, err, errsz);
 }
 
 struct dns *

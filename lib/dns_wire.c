@@ -208,13 +208,57 @@ fail(struct dns_msg *msg, char *err, size_t errsz, const char *why)
 	return -1;
 }
 
+static void
+ttl_min(struct dns_msg *msg, uint32_t ttl)
+{
+	if (!msg->have_ttl || ttl < msg->ttl)
+		msg->ttl = ttl;
+	msg->have_ttl = 1;
+}
+
+/*
+ * A negative answer lasts as long as the SOA of its authority section
+ * says (RFC 2308 5): the lesser of that record's TTL and its MINIMUM.
+ */
+static int
+read_authority(const uint8_t *pkt, size_t len, size_t off, size_t ns,
+    struct dns_msg *msg)
+{
+	char		 name[DNS_WIRE_NAME_MAX];
+	size_t		 i, rdlen, p;
+	uint32_t	 ttl, minimum;
+
+	for (i = 0; i < ns; i++) {
+		if (read_name(pkt, len, &off, name, sizeof(name)) == -1 ||
+		    off + 10 > len)
+			return -1;
+		ttl = get32(pkt + off + 4);
+		rdlen = get16(pkt + off + 8);
+		p = off + 10;
+		if (p + rdlen > len)
+			return -1;
+		if (get16(pkt + off) == DNS_T_SOA &&
+		    get16(pkt + off + 2) == DNS_C_IN) {
+			if (read_name(pkt, p + rdlen, &p, name,
+			    sizeof(name)) == -1 ||
+			    read_name(pkt, p + rdlen, &p, name,
+			    sizeof(name)) == -1 || p + 20 != off + 10 + rdlen)
+				return -1;
+			minimum = get32(pkt + p + 16);
+			ttl_min(msg, ttl < minimum ? ttl : minimum);
+		}
+		off += 10 + rdlen;
+	}
+	return 0;
+}
+
 int
 dns_wire_parse(const uint8_t *pkt, size_t len, uint16_t qtype,
     struct dns_msg *msg, char *err, size_t errsz)
 {
 	char		 name[DNS_WIRE_NAME_MAX];
 	struct dns_rec	 rr;
-	size_t		 off = HDR_LEN, cap = 0, i, qd, an, rdlen;
+	size_t		 off = HDR_LEN, cap = 0, i, qd, an, ns, rdlen;
 
 	memset(msg, 0, sizeof(*msg));
 	if (len < HDR_LEN)
@@ -222,6 +266,7 @@ dns_wire_parse(const uint8_t *pkt, size_t len, uint16_t qtype,
 	msg->rcode = pkt[3] & 0x0f;
 	qd = get16(pkt + 4);
 	an = get16(pkt + 6);
+	ns = get16(pkt + 8);
 	for (i = 0; i < qd; i++) {
 		if (read_name(pkt, len, &off, name, sizeof(name)) == -1 ||
 		    off + 4 > len)
@@ -239,6 +284,10 @@ dns_wire_parse(const uint8_t *pkt, size_t len, uint16_t qtype,
 		off += 10;
 		if (off + rdlen > len)
 			return fail(msg, err, errsz, "answer length");
+		/* The CNAMEs on the way count for how long it lasts. */
+		if (get16(pkt + off - 8) == DNS_C_IN &&
+		    (rr.type == qtype || rr.type == DNS_T_CNAME))
+			ttl_min(msg, rr.ttl);
 		if (rr.type == qtype && get16(pkt + off - 8) == DNS_C_IN) {
 			if (read_rdata(pkt, off, rdlen, &rr) == -1 ||
 			    add_rr(msg, &cap, &rr) == -1) {
@@ -249,6 +298,9 @@ dns_wire_parse(const uint8_t *pkt, size_t len, uint16_t qtype,
 		}
 		off += rdlen;
 	}
+	/* Past the answer, what does not parse only leaves no TTL. */
+	if (msg->nrr == 0)
+		(void)read_authority(pkt, len, off, ns, msg);
 	return 0;
 }
 

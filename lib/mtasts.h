@@ -122,6 +122,7 @@ size_t		 sts_quote(char *, size_t, const char *, size_t);
  */
 #define DNS_T_A			1
 #define DNS_T_CNAME		5
+#define DNS_T_SOA		6
 #define DNS_T_MX		15
 #define DNS_T_TXT		16
 #define DNS_T_AAAA		28
@@ -145,6 +146,8 @@ struct dns_msg {
 	int		 rcode;
 	struct dns_rec	*rr;		/* records of the queried type */
 	size_t		 nrr;
+	uint32_t	 ttl;		/* how long the answer holds, s */
+	int		 have_ttl;	/* 0: no TTL in the answer */
 };
 
 int		 dns_wire_parse(const uint8_t *, size_t, uint16_t,
@@ -287,6 +290,7 @@ enum verdict_kind {
 };
 
 #define VERDICT_REASON_MAX	512
+#define VERDICT_TTL_MIN		5	/* s, floor of a verdict's life */
 #define VERDICT_TTL_DEFER	60	/* s, a defer is asked again after */
 #define VERDICT_TTL_MAX		600	/* s, ceiling of any verdict's life */
 

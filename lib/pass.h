@@ -79,6 +79,8 @@ struct pass {
 	int			 finished;
 	struct event		 deadline, kick;
 	int64_t			 now;
+	uint32_t		 ttl;		/* of what the verdict rests on */
+	int			 have_ttl;
 
 	/* MX */
 	struct dns_waiter	*wmx;
@@ -95,6 +97,7 @@ struct pass {
 	int			 txt_asked, txt_done;
 	enum dns_status		 txt_st;
 	enum dns_sec		 txt_sec;
+	uint32_t		 txt_ttl;
 	char			 txt_why[WHY_MAX];
 	int			 txt_valid;
 	struct sts_record	 rec;
@@ -126,6 +129,8 @@ struct resolver {
 
 /* verdict.c */
 void	 pass_decide(struct pass *);
+void	 pass_ttl(struct pass *, uint32_t);
+void	 pass_ttl_dns(struct pass *, const struct dns_result *);
 void	 pass_note(struct pass *, const char *, ...)
 	    __attribute__((__format__(__printf__, 2, 3)));
 void	 verdict_free(struct verdict *);

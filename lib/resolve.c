@@ -72,6 +72,7 @@ on_tlsa(void *arg, const struct dns_result *res)
 
 	h->wtlsa = NULL;
 	p->pending--;
+	pass_ttl_dns(p, res);
 	if (res->status == DNS_FAIL) {
 		h->state = H_FAILED;
 		h->tlsa_failed = 1;
@@ -128,6 +129,7 @@ on_addr(struct host *h, const struct dns_result *res, int *done,
 	*st = res->status;
 	*sec = res->sec;
 	h->p->pending--;
+	pass_ttl_dns(h->p, res);
 	if (res->status == DNS_FAIL)
 		(void)snprintf(h->why, sizeof(h->why), "address lookup "
 		    "failed: %s", res->why);
@@ -204,6 +206,7 @@ on_mx(void *arg, const struct dns_result *res)
 
 	p->wmx = NULL;
 	p->pending--;
+	pass_ttl_dns(p, res);
 	p->mx_done = 1;
 	p->mx_st = res->status;
 	p->mx_sec = res->sec;
@@ -455,7 +458,10 @@ remember_no_policy(struct pass *p)
 	if (p->r->cache == NULL || p->have_cached || p->txt_st == DNS_FAIL)
 		return;
 	(void)snprintf(e->domain, sizeof(e->domain), "%s", p->domain);
-	e->negative_until = p->now + NEGATIVE_TTL;
+	/* As long as the DNS says there is none, up to NEGATIVE_TTL. */
+	e->negative_until = p->now + (p->txt_ttl < VERDICT_TTL_MIN ?
+	    VERDICT_TTL_MIN : p->txt_ttl > NEGATIVE_TTL ? NEGATIVE_TTL :
+	    p->txt_ttl);
 	if (cache_store(p->r->cache, e) == -1)
 		pass_note(p, "cache: cannot record that there is no policy");
 }
@@ -469,6 +475,9 @@ on_txt(void *arg, const struct dns_result *res)
 
 	p->wtxt = NULL;
 	p->pending--;
+	pass_ttl_dns(p, res);
+	p->txt_ttl = res->status != DNS_FAIL && res->msg.have_ttl ?
+	    res->msg.ttl : NEGATIVE_TTL;
 	p->txt_done = 1;
 	p->txt_st = res->status;
 	p->txt_sec = res->sec;
@@ -516,6 +525,9 @@ static void
 pass_expire(struct pass *p)
 {
 	size_t	 i;
+
+	if (p->pending > 0)
+		pass_ttl(p, VERDICT_TTL_DEFER);
 
 	if (p->wmx != NULL) {
 		p->mx_done = 1;
@@ -611,11 +623,13 @@ pass_begin(int fd, short ev, void *arg)
 	if (cache_load(p->r->cache, p->domain, &p->cached) == 0)
 		p->have_cached = p->cached.id[0] != '\0' &&
 		    p->cached.expires > p->now;
+	if (p->have_cached)
+		pass_ttl(p, p->cached.expires - p->now);
 	lookup(p, &p->wmx, p->domain, DNS_T_MX, on_mx, p);
 	if (!p->have_cached && p->cached.negative_until > p->now) {
-		pass_note(p, "no policy as of %lld s ago (negative cache)",
-		    (long long)(p->now - (p->cached.negative_until -
-		    NEGATIVE_TTL)));
+		pass_ttl(p, p->cached.negative_until - p->now);
+		pass_note(p, "no policy for another %lld s (negative cache)",
+		    (long long)(p->cached.negative_until - p->now));
 	} else {
 		(void)snprintf(txt, sizeof(txt), "_mta-sts.%s", p->domain);
 		p->txt_asked = 1;

@@ -236,13 +236,11 @@ decide_no_policy(struct pass *p)
 		    p->fetch_why);
 }
 
+/* The MX hosts the policy allows, in MX order, into the verdict. */
 static void
-decide_enforce(struct pass *p, const struct cache_entry *e, const char *src)
+add_policy_mx(struct pass *p, const struct sts_policy *pol)
 {
-	const struct sts_policy *pol = &e->pol;
-	size_t		 i, j, off;
-	char		 pats[256] = "";
-	int		 n;
+	size_t	 i, j;
 
 	for (i = 0; i < p->nhosts; i++) {
 		const struct host *h = &p->hosts[i];
@@ -256,6 +254,17 @@ decide_enforce(struct pass *p, const struct cache_entry *e, const char *src)
 			pass_note(p, "%s: not allowed: matches no mx pattern "
 			    "of the policy", h->name);
 	}
+}
+
+static void
+decide_enforce(struct pass *p, const struct cache_entry *e, const char *src)
+{
+	const struct sts_policy *pol = &e->pol;
+	size_t		 j, off;
+	char		 pats[256] = "";
+	int		 n;
+
+	add_policy_mx(p, pol);
 	if (p->v.nmx > 0) {
 		verdict_set(p, VERDICT_STS_ENFORCE, "MTA-STS policy id %s "
 		    "(enforce, %s) allows %zu of %zu MX hosts", e->id, src,
@@ -301,6 +310,8 @@ decide_sts(struct pass *p)
 		decide_enforce(p, e, src);
 		break;
 	case STS_MODE_TESTING:
+		/* What testing mode checks, and reports failures against. */
+		add_policy_mx(p, &e->pol);
 		verdict_set(p, VERDICT_STS_TESTING, "MTA-STS policy id %s "
 		    "(testing, %s): deliver, report failures", e->id, src);
 		break;
@@ -339,12 +350,41 @@ decide(struct pass *p)
 		decide_sts(p);
 }
 
+/* The verdict lasts no longer than anything it rests on. */
+void
+pass_ttl(struct pass *p, uint32_t ttl)
+{
+	if (!p->have_ttl || ttl < p->ttl)
+		p->ttl = ttl;
+	p->have_ttl = 1;
+}
+
+/*
+ * An answer holds for its TTL (RFC 2308 for negative ones); a failed
+ * lookup, or a negative answer without SOA, is asked again soon.
+ */
+void
+pass_ttl_dns(struct pass *p, const struct dns_result *res)
+{
+	if (res->status != DNS_FAIL && res->msg.have_ttl)
+		pass_ttl(p, res->msg.ttl);
+	else
+		pass_ttl(p, VERDICT_TTL_DEFER);
+}
+
 void
 pass_decide(struct pass *p)
 {
+	uint32_t	 ttl = p->have_ttl ? p->ttl : VERDICT_TTL_MAX;
+
 	p->v.domain = p->domain;
 	p->v.reason = p->reason;
 	decide(p);
-	p->v.ttl = p->v.kind == VERDICT_DEFER ? VERDICT_TTL_DEFER :
-	    VERDICT_TTL_MAX;
+	if (p->v.kind == VERDICT_DEFER && ttl > VERDICT_TTL_DEFER)
+		ttl = VERDICT_TTL_DEFER;
+	if (ttl < VERDICT_TTL_MIN)
+		ttl = VERDICT_TTL_MIN;
+	if (ttl > VERDICT_TTL_MAX)
+		ttl = VERDICT_TTL_MAX;
+	p->v.ttl = ttl;
 }

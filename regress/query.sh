@@ -384,7 +384,7 @@ expect_table() {
 enforce.example		sts-enforce	mx1.enforce.example
 nomatch.example		defer		-
 wildcard.example	sts-enforce	a.mx.wildcard.example
-testing.example		sts-testing	-
+testing.example		sts-testing	mx.testing.example
 modenone.example	none		-
 nosts.example		none		-
 http404.example		none		-	fetch|404
@@ -451,7 +451,7 @@ expect_count "query: second run with the same state did not fetch again" "$n2" "
 
 # id rotation: a new TXT id makes the program fetch the new policy.
 run_query rot1 "$work/state-rot" rotate.example
-expect rot1 rotate.example sts-testing -
+expect rot1 rotate.example sts-testing mx.rotate.example
 printf 'version: STSv1\r\nmode: enforce\r\nmx: mx.rotate.example\r\nmax_age: 86400\r\n' \
     >"$work/rotate-enforce.txt"
 do_net "set-policy rotate.example enforce" \

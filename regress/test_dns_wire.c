@@ -883,6 +883,91 @@ run_prefixes(void)
 	free(p);
 }
 
+/* An SOA in the authority section: its TTL and MINIMUM. */
+static void
+rr_soa(struct pkt *p, uint32_t ttl, uint32_t minimum)
+{
+	size_t	 at;
+
+	at = rr_begin(p, "", QNAME, DNS_T_SOA, DNS_C_IN, ttl);
+	put_name(p, "ns.example.com", -1);
+	put_name(p, "hostmaster.example.com", -1);
+	put32(p, 1);
+	put32(p, 3600);
+	put32(p, 600);
+	put32(p, 86400);
+	put32(p, minimum);
+	rr_end(p, at);
+}
+
+static int
+parse_ttl(struct pkt *p, uint16_t qtype, uint32_t *ttl)
+{
+	struct dns_msg	 msg;
+	char		 err[STS_ERR_MAX];
+	int		 have;
+
+	if (dns_wire_parse(p->b, p->len, qtype, &msg, err, sizeof(err)) == -1)
+		return -1;
+	have = msg.have_ttl;
+	*ttl = msg.ttl;
+	dns_msg_free(&msg);
+	return have;
+}
+
+/* How long an answer holds: what a verdict's lifetime rests on. */
+static void
+test_ttl(void)
+{
+	static struct pkt	 p;
+	uint32_t		 ttl = 0;
+	size_t			 at;
+	int			 have;
+
+	put_start(&p, 0, 3, DNS_T_MX);
+	at = rr_begin(&p, "", QNAME, DNS_T_CNAME, DNS_C_IN, 90);
+	put_name(&p, "mail.example.com", -1);
+	rr_end(&p, at);
+	at = rr_begin(&p, "mail.example.com", -1, DNS_T_MX, DNS_C_IN, 300);
+	put16(&p, 10);
+	put_name(&p, "mx1.example.com", -1);
+	rr_end(&p, at);
+	at = rr_begin(&p, "mail.example.com", -1, DNS_T_MX, DNS_C_IN, 120);
+	put16(&p, 20);
+	put_name(&p, "mx2.example.com", -1);
+	rr_end(&p, at);
+	have = parse_ttl(&p, DNS_T_MX, &ttl);
+	regress_check(have == 1 && ttl == 90,
+	    "ttl: the least of the answer's records and its CNAMEs (%u)",
+	    ttl);
+
+	put_start(&p, DNS_R_NXDOMAIN, 0, DNS_T_MX);
+	rr_soa(&p, 3600, 30);
+	p.b[9] = 1;
+	have = parse_ttl(&p, DNS_T_MX, &ttl);
+	regress_check(have == 1 && ttl == 30,
+	    "ttl: NXDOMAIN: the SOA's MINIMUM when less than its TTL (%u)",
+	    ttl);
+
+	put_start(&p, 0, 0, DNS_T_TXT);
+	rr_soa(&p, 20, 600);
+	p.b[9] = 1;
+	have = parse_ttl(&p, DNS_T_TXT, &ttl);
+	regress_check(have == 1 && ttl == 20,
+	    "ttl: NODATA: the SOA's TTL when less than its MINIMUM (%u)", ttl);
+
+	put_start(&p, DNS_R_NXDOMAIN, 0, DNS_T_MX);
+	regress_check(parse_ttl(&p, DNS_T_MX, &ttl) == 0,
+	    "ttl: a negative answer without SOA has none");
+
+	put_start(&p, 0, 0, DNS_T_TXT);
+	rr_soa(&p, 20, 600);
+	p.b[9] = 1;
+	p.len -= 3;
+	regress_check(parse_ttl(&p, DNS_T_TXT, &ttl) == 0,
+	    "ttl: a truncated SOA leaves no TTL, and the answer stands");
+}
+
 int
 main(void)
 {
@@ -891,5 +976,6 @@ main(void)
 	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
 		regress_check(run_one(&tests[i]), "%s", tests[i].name);
 	run_prefixes();
+	test_ttl();
 	return regress_exit();
 }
