@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "extern.h"
@@ -88,11 +89,40 @@ send_verdict(struct ipc *ipc, uint32_t id, const struct verdict *cv)
 	evbuffer_free(b);
 }
 
+/*
+ * A policy the cache could not keep (full disk, a directory where the
+ * entry belongs) is lost at the next restart: say so in the log, at
+ * most once a minute, with how many were not said.
+ */
+static void
+log_cache_trouble(const struct verdict *v)
+{
+	static time_t	 last;
+	static unsigned	 unsaid;
+	time_t		 now;
+	size_t		 i;
+
+	for (i = 0; i < v->nnotes; i++) {
+		if (strncmp(v->notes[i], "cache: ", 7) != 0)
+			continue;
+		now = time(NULL);
+		if (now - last < 60) {
+			unsaid++;
+			continue;
+		}
+		log_warnx("%s: %s%s", v->domain, v->notes[i], unsaid ?
+		    " (and more since the last such message)" : "");
+		last = now;
+		unsaid = 0;
+	}
+}
+
 static void
 net_verdict(void *arg, const struct verdict *v)
 {
 	struct netreq	*req = arg;
 
+	log_cache_trouble(v);
 	send_verdict(req->ipc, req->id, v);
 	free(req);
 }
