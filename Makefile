@@ -57,7 +57,8 @@ REGRESS_OBJS=	regress/test_record.o regress/test_policy.o \
 FUZZ_PROGS=	regress/fuzz/fuzz_record regress/fuzz/fuzz_policy \
 		regress/fuzz/fuzz_match regress/fuzz/fuzz_http \
 		regress/fuzz/fuzz_dns_wire regress/fuzz/fuzz_vwire \
-		regress/fuzz/fuzz_netstring regress/fuzz/fuzz_ipc
+		regress/fuzz/fuzz_netstring regress/fuzz/fuzz_ipc \
+		regress/fuzz/fuzz_cache
 FUZZ_CC?=	clang
 FUZZ_FLAGS=	-g -O1 -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all
@@ -164,6 +165,10 @@ regress/fuzz/fuzz_ipc: regress/fuzz/fuzz_ipc.c filter-mtasts/ipc.c
 	${FUZZ_CC} ${FUZZ_FLAGS} -D_GNU_SOURCE -Ifilter-mtasts -o $@ \
 	    regress/fuzz/fuzz_ipc.c filter-mtasts/ipc.c ${PKG_LIBS}
 
+regress/fuzz/fuzz_cache: regress/fuzz/fuzz_cache.c lib/cache.c ${PARSER_SRCS}
+	${FUZZ_CC} ${FUZZ_FLAGS} -D_GNU_SOURCE -Ilib -o $@ \
+	    regress/fuzz/fuzz_cache.c lib/cache.c ${PARSER_SRCS}
+
 fuzz-progs: ${FUZZ_PROGS}
 
 demo: all
@@ -171,7 +176,7 @@ demo: all
 
 # Speed and memory, never part of the test run.
 bench: all bench/bench_cache
-	bench/bench_cache 10000
+	bench/bench_cache 100000 10000
 	sh bench/query.sh 20
 	sh regress/mta/mta.sh bench -n 50000 -c 8
 

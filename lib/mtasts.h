@@ -255,7 +255,13 @@ void		 fetch_cancel(struct fetch *);
 
 /*
  * cache.c: policies on disk, one file per policy domain, replaced by
- * rename(2) so a crash leaves the old or the new entry.
+ * rename(2) so a crash leaves the old or the new entry.  Opened with a
+ * bound (max > 0), the cache reads the directory once and keeps the
+ * names in memory to evict the oldest in constant time; with max 0 it
+ * reads no directory and evicts nothing (one-shot commands).
+ * cache_store() says why it failed in its buffer; cache_entry_parse()
+ * takes a file's bytes, len + 1 of them writable, and exists for the
+ * fuzzer.
  */
 struct cache_entry {
 	char		 domain[DNS_NAME_MAX + 1];
@@ -270,12 +276,27 @@ struct cache_entry {
 	struct sts_policy pol;
 };
 
+struct cache_stats {
+	size_t		 max;		/* the bound, 0: none */
+	size_t		 entries;	/* in the index */
+	unsigned long	 scans;		/* reads of the whole directory */
+	unsigned long	 evictions;
+	unsigned long	 fsyncs;
+};
+
+#define CACHE_ERR_MAX	(DNS_NAME_MAX + 160)
+
 struct cache;
 
 struct cache	*cache_open(const char *, size_t, char *, size_t);
 void		 cache_close(struct cache *);
 int		 cache_load(struct cache *, const char *, struct cache_entry *);
-int		 cache_store(struct cache *, const struct cache_entry *);
+int		 cache_store(struct cache *, const struct cache_entry *, char *,
+		    size_t);
+void		 cache_stats(const struct cache *, struct cache_stats *);
+int		 cache_private(const struct cache *);
+int		 cache_entry_parse(char *, size_t, const char *,
+		    struct cache_entry *);
 void		 cache_entry_free(struct cache_entry *);
 
 /*
@@ -331,6 +352,7 @@ typedef void	(*verdict_cb)(void *, const struct verdict *);
 struct resolver	*resolver_new(struct event_base *, const struct resolver_conf *,
 		    char *, size_t);
 void		 resolver_free(struct resolver *);
+void		 resolver_set_cache(struct resolver *, struct cache *);
 struct pass_waiter *resolver_query(struct resolver *, const char *, verdict_cb,
 		    void *);
 void		 resolver_cancel(struct pass_waiter *);

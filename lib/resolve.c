@@ -233,12 +233,14 @@ static void
 remember_failure(struct pass *p)
 {
 	struct cache_entry	*e = &p->cached;
+	char			 why[CACHE_ERR_MAX];
 
 	(void)snprintf(e->domain, sizeof(e->domain), "%s", p->domain);
 	(void)snprintf(e->failed_id, sizeof(e->failed_id), "%s", p->rec.id);
 	e->failed_at = p->now;
-	if (p->r->cache != NULL && cache_store(p->r->cache, e) == -1)
-		pass_note(p, "cache: cannot record the failed fetch");
+	if (p->r->cache != NULL &&
+	    cache_store(p->r->cache, e, why, sizeof(why)) == -1)
+		pass_note(p, "cache: cannot record the failed fetch: %s", why);
 }
 
 static void
@@ -296,9 +298,10 @@ on_fetch(void *arg, const struct fetch_result *res)
 	}
 	p->have_fresh = 1;
 	p->fetch = FETCH_OK;
+	(void)snprintf(why, sizeof(why), "out of memory");
 	if (p->r->cache != NULL && (e->body == NULL ||
-	    cache_store(p->r->cache, e) == -1))
-		pass_note(p, "cache: cannot store the new policy");
+	    cache_store(p->r->cache, e, why, sizeof(why)) == -1))
+		pass_note(p, "cache: cannot store the new policy: %s", why);
 	pass_check(p);
 }
 
@@ -454,6 +457,7 @@ static void
 remember_no_policy(struct pass *p)
 {
 	struct cache_entry	*e = &p->cached;
+	char			 why[CACHE_ERR_MAX];
 
 	if (p->r->cache == NULL || p->have_cached || p->txt_st == DNS_FAIL)
 		return;
@@ -462,8 +466,9 @@ remember_no_policy(struct pass *p)
 	e->negative_until = p->now + (p->txt_ttl < VERDICT_TTL_MIN ?
 	    VERDICT_TTL_MIN : p->txt_ttl > NEGATIVE_TTL ? NEGATIVE_TTL :
 	    p->txt_ttl);
-	if (cache_store(p->r->cache, e) == -1)
-		pass_note(p, "cache: cannot record that there is no policy");
+	if (cache_store(p->r->cache, e, why, sizeof(why)) == -1)
+		pass_note(p, "cache: cannot record that there is no policy: "
+		    "%s", why);
 }
 
 static void
@@ -733,6 +738,14 @@ resolver_new(struct event_base *base, const struct resolver_conf *conf,
 		return NULL;
 	}
 	return r;
+}
+
+/* A cache opened apart, after a change of user; the resolver owns it. */
+void
+resolver_set_cache(struct resolver *r, struct cache *c)
+{
+	cache_close(r->cache);
+	r->cache = c;
 }
 
 void

@@ -478,4 +478,118 @@ expect cache2 cached.example sts-enforce mx.cached.example
 expect_reason cache2 cached.example cache "the cached policy"
 expect_count "query: new id for cached.example was tried once" "$n2" $((n1 + 1))
 
+
+# ------------------------------------------- root and a directory of _mtasts
+
+# Root runs query or exim with the state directory of a daemon, which
+# belongs to _mtasts: what that user planted there must not act with
+# root's rights.  sh execs the program, so its pid, and hence its first
+# temporary file name, are known beforehand.
+# run_planted RUN WHAT DOMAIN ARGS...: plant WHAT (a shell command run
+# with $1 = the directory, $2 = the temporary name prefix) and run.
+run_planted() {
+	r=$1 plant=$2 d=$3
+	shift 3
+	timeout -k 5 30 sh "$net" exec "$dir" sh -c '
+		st=$1 plant=$2 d=$3
+		shift 3
+		sh -c "$plant" sh "$st" "$st/.tmp.$d.$$" || exit 125
+		exec "$@"' sh "$rst" "$plant" "$d" "$FILTER_MTASTS" "$@" \
+	    -r 127.0.53.2 -a "$dir/root.key" -c "$dir/ca.pem" -s "$rst" "$d" \
+	    >"$work/$r.out" 2>"$work/$r.err"
+	echo $? >"$work/$r.rc"
+}
+
+# owned_file RUN NAME: NAME is a regular file of _mtasts in $rst.
+owned_file() {
+	[ -f "$rst/$2" ] && [ ! -L "$rst/$2" ] &&
+	    [ "$(stat -c %U "$rst/$2")" = _mtasts ] && return 0
+	why="$rst/$2: $(ls -ld "$rst/$2" 2>&1)
+$(details "$1")"
+	return 1
+}
+
+victim_intact() {
+	[ "$(cat "$work/victim")" = precious ] && return 0
+	why="the victim now holds: $(head -c 200 "$work/victim")
+$(details "$1")"
+	return 1
+}
+
+rc_is() {
+	[ "$(cat "$work/$1.rc")" = "$2" ] && return 0
+	why="$(details "$1")"
+	return 1
+}
+
+if id _mtasts >/dev/null 2>&1; then
+	chmod 711 "$work"	# for _mtasts to reach $rst, as /var/lib
+	rst=$work/mtstate
+	mkdir "$rst" && chown _mtasts:_mtasts "$rst" && chmod 700 "$rst"
+	printf 'precious\n' >"$work/victim"
+	chmod 644 "$work/victim"
+	vict=$work/victim
+
+	run_planted root1 "ln -s $vict \"\$2.0\"" nosts.example query -j
+	check "query: root, planted link at the temporary name: the file it points at is untouched" \
+	    victim_intact root1
+	check "query: root, planted link at the temporary name: exit 0" \
+	    rc_is root1 0
+	check "query: root, directory of _mtasts: the entry is written as _mtasts" \
+	    owned_file root1 nosts.example
+
+	run_planted root2 "ln -s $vict \"\$2.0\"" modenone.example exim
+	check "query: root exim, planted link at the temporary name: the file it points at is untouched" \
+	    victim_intact root2
+	check "query: root exim, directory of _mtasts: the entry is written as _mtasts" \
+	    owned_file root2 modenone.example
+	if [ "$(cat "$work/root2.out")" = NONE ] && [ ! -s "$work/root2.err" ]; then
+		ok "query: root exim: one line, nothing on stderr"
+	else
+		not_ok "query: root exim: one line, nothing on stderr" "$(details root2)"
+	fi
+
+	run_planted root3 'mkfifo "$1/testing.example"' testing.example query -j
+	if rc_is root3 0 && grep -q '"verdict":"sts-testing"' "$work/root3.out"; then
+		ok "query: root, FIFO planted as an entry: read as absent, no hang"
+	else
+		not_ok "query: root, FIFO planted as an entry: read as absent, no hang" \
+		    "$(details root3)"
+	fi
+
+	run_planted root4 'mkdir "$1/enforce.example"' enforce.example query
+	if grep -q 'cache: cannot store the new policy: enforce.example: .*[Ii]s a directory' \
+	    "$work/root4.out"; then
+		ok "query: a directory in the way of an entry: the note says why"
+	else
+		not_ok "query: a directory in the way of an entry: the note says why" \
+		    "$(details root4)"
+	fi
+
+	# Without the user _mtasts: no cache, and say so (exim: not on
+	# stderr).  The network's mount namespace takes a passwd without it.
+	grep -v '^_mtasts:' /etc/passwd >"$work/passwd"
+	chmod 644 "$work/passwd"
+	nouser="mount --bind $work/passwd /etc/passwd"
+	run_planted root5 "$nouser" dane.example query -j
+	if rc_is root5 0 && grep -q '"verdict":"dane"' "$work/root5.out" &&
+	    grep -q '_mtasts does not exist; going on without a policy cache' \
+	    "$work/root5.err" && [ ! -e "$rst/dane.example" ]; then
+		ok "query: root, no user _mtasts: no cache, and a warning"
+	else
+		not_ok "query: root, no user _mtasts: no cache, and a warning" \
+		    "$(details root5)"
+	fi
+	run_planted root6 "$nouser" dane.example exim
+	if [ "$(cat "$work/root6.out")" = DANE ] && [ ! -s "$work/root6.err" ] &&
+	    [ ! -e "$rst/dane.example" ]; then
+		ok "query: root exim, no user _mtasts: no cache, nothing on stderr"
+	else
+		not_ok "query: root exim, no user _mtasts: no cache, nothing on stderr" \
+		    "$(details root6)"
+	fi
+else
+	echo "skip - query: root and a directory of _mtasts: no user _mtasts"
+fi
+
 exit 0

@@ -245,7 +245,7 @@ test_round_trip(void)
 	(void)snprintf(e.failed_id, sizeof(e.failed_id), "next2");
 	e.failed_at = 1700000300;
 	e.negative_until = 0;
-	r = cache_store(c, &e);
+	r = cache_store(c, &e, NULL, 0);
 	regress_check(r == 0, "3.3 cache_store of a policy");
 	memset(&got, 0x5a, sizeof(got));
 	r = cache_load(c, "example.com", &got);
@@ -269,7 +269,7 @@ test_round_trip(void)
 	set_entry(&e, "mx-1.Example.ORG", "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345",
 	    INT64_MAX - 86400, POL_B, sizeof(POL_B) - 1);
 	e.negative_until = INT64_MAX;
-	r = cache_store(c, &e);
+	r = cache_store(c, &e, NULL, 0);
 	memset(&got, 0x5a, sizeof(got));
 	if (cache_load(c, "mx-1.Example.ORG", &got) == -1)
 		r = -1;
@@ -287,7 +287,7 @@ test_round_trip(void)
 	/* R1.5.8: no policy, remembered until negative_until. */
 	set_entry(&e, "none.example", "", 0, NULL, 0);
 	e.negative_until = 1700003600;
-	r = cache_store(c, &e);
+	r = cache_store(c, &e, NULL, 0);
 	memset(&got, 0x5a, sizeof(got));
 	if (cache_load(c, "none.example", &got) == -1)
 		r = -1;
@@ -302,7 +302,7 @@ test_round_trip(void)
 	set_entry(&e, "failed.example", "", 0, NULL, 0);
 	(void)snprintf(e.failed_id, sizeof(e.failed_id), "v2");
 	e.failed_at = 1700000600;
-	r = cache_store(c, &e);
+	r = cache_store(c, &e, NULL, 0);
 	memset(&got, 0x5a, sizeof(got));
 	if (cache_load(c, "failed.example", &got) == -1)
 		r = -1;
@@ -376,6 +376,9 @@ static const struct corrupt_test corrupt[] = {
 	C("a file with no id and an invalid policy body is absent",
 	    MAGIC DOM "id -\nfetched 10\nexpires 20\nfailed - 0\n"
 	    "negative 0\n", 1, "version: STSv1\nmode: bogus\n", 0, 0, 0),
+	C("a file with no id and a valid policy body is absent",
+	    MAGIC DOM "id -\nfetched 10\nexpires 20\nfailed - 0\n"
+	    "negative 0\n", 1, POL_A, 0, 0, 0),
 	C("a file with an id holding '-' is absent",
 	    MAGIC DOM "id abc-123\nfetched 10\nexpires 20\nfailed - 0\n"
 	    "negative 0\n", 1, POL_A, 0, 0, 0),
@@ -492,7 +495,7 @@ test_names(void)
 	c = open_or_die(dir, 0);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		set_entry(&e, bad[i], "abc", 10, POL_A, sizeof(POL_A) - 1);
-		r = cache_store(c, &e);
+		r = cache_store(c, &e, NULL, 0);
 		list_dir(dir, &entries, &tmps);
 		regress_check(r == -1 && entries == 0 && tmps == 0 &&
 		    !exists(root, "x"), "5.1 cache_store refuses domain "
@@ -532,9 +535,9 @@ test_overwrite(void)
 	subdir(dir, "overwrite");
 	c = open_or_die(dir, 0);
 	set_entry(&e, "ow.example", "first", 100, POL_A, sizeof(POL_A) - 1);
-	r = cache_store(c, &e);
+	r = cache_store(c, &e, NULL, 0);
 	set_entry(&e, "ow.example", "second", 200, POL_B, sizeof(POL_B) - 1);
-	if (cache_store(c, &e) == -1)
+	if (cache_store(c, &e, NULL, 0) == -1)
 		r = -1;
 	memset(&got, 0x5a, sizeof(got));
 	if (cache_load(c, "ow.example", &got) == -1)
@@ -546,7 +549,7 @@ test_overwrite(void)
 
 	/* A shorter entry over a longer one: no tail of the old one. */
 	set_entry(&e, "ow.example", "third", 300, POL_A, sizeof(POL_A) - 1);
-	r = cache_store(c, &e);
+	r = cache_store(c, &e, NULL, 0);
 	memset(&got, 0x5a, sizeof(got));
 	if (cache_load(c, "ow.example", &got) == -1)
 		r = -1;
@@ -582,7 +585,12 @@ test_stale_tmp(void)
 	    set_mtime(dir, ".keep", now - 7200) == -1 ||
 	    set_mtime(dir, "old.example", now - 7200) == -1)
 		abort();
+	/* One-shot commands read no directory: the litter stays. */
 	c = open_or_die(dir, 0);
+	regress_check(exists(dir, ".tmp.x.123"),
+	    "cache_open without a bound reads no directory, removes nothing");
+	cache_close(c);
+	c = open_or_die(dir, 100);
 	regress_check(!exists(dir, ".tmp.x.123"),
 	    "5.1 cache_open removes a temporary file older than an hour");
 	regress_check(exists(dir, ".tmp.y.456") && exists(dir, ".tmp.z.789"),
@@ -620,7 +628,7 @@ store_d(struct cache *c, const char *dir, int i, time_t mtime)
 
 	(void)snprintf(name, sizeof(name), "d%d.example", i);
 	set_entry(&e, name, "v1", 10, POL_A, sizeof(POL_A) - 1);
-	if (cache_store(c, &e) == -1)
+	if (cache_store(c, &e, NULL, 0) == -1)
 		return -1;
 	return mtime == 0 ? 0 : set_mtime(dir, name, mtime);
 }
@@ -695,7 +703,7 @@ crash_child(const char *dir, int fd, int n)
 	if ((c = cache_open(dir, 0, err, sizeof(err))) == NULL)
 		_exit(1);
 	for (i = 0;; i++) {
-		if (cache_store(c, i % 2 ? &crash_b : &crash_a) == -1)
+		if (cache_store(c, i % 2 ? &crash_b : &crash_a, NULL, 0) == -1)
 			_exit(1);
 		if (i == n && write(fd, "x", 1) != 1)
 			_exit(1);
@@ -772,7 +780,7 @@ test_crash(void)
 	    sizeof(POL_A) - 1);
 	set_entry(&crash_b, "crash.example", "b2", 222, POL_B,
 	    sizeof(POL_B) - 1);
-	if (cache_store(c, &crash_a) == -1)
+	if (cache_store(c, &crash_a, NULL, 0) == -1)
 		abort();
 	for (i = 0; i < CRASH_ROUNDS && ok; i++) {
 		if (!(ok = crash_round(dir, c, i)))
@@ -794,6 +802,381 @@ test_crash(void)
 	cache_close(c);
 }
 
+/* Whole contents of a file outside the cache, or "" when unreadable. */
+static void
+slurp(const char *p, char *buf, size_t bufsz)
+{
+	FILE	*f;
+	size_t	 n = 0;
+
+	buf[0] = '\0';
+	if ((f = fopen(p, "r")) == NULL)
+		return;
+	n = fread(buf, 1, bufsz - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+}
+
+static int
+plant_link(const char *target, const char *dir, const char *name)
+{
+	char	 p[PATH_LEN];
+
+	path(p, dir, name);
+	return symlink(target, p);
+}
+
+static int
+is_regular(const char *dir, const char *name)
+{
+	char		 p[PATH_LEN];
+	struct stat	 st;
+
+	path(p, dir, name);
+	return lstat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+#define VICTIM	"precious\n"
+
+/*
+ * Run before any other store: the temporary names of this process are
+ * then known, pid and a sequence number from 0.  The directory belongs
+ * to an unprivileged user who may plant links there for root to follow.
+ */
+static void
+test_planted_tmp(void)
+{
+	struct cache		*c;
+	struct cache_entry	 e, got;
+	char			 dir[PATH_LEN], victim[PATH_LEN], name[128];
+	char			 buf[256], err[CACHE_ERR_MAX];
+	int			 i, r, ok = 1;
+
+	subdir(dir, "plant-tmp");
+	subdir(victim, "victim");
+	c = open_or_die(dir, 0);
+	if (write_file(root, "victim", VICTIM, sizeof(VICTIM) - 1) == -1)
+		abort();
+	for (i = 0; i < 3; i++) {
+		(void)snprintf(name, sizeof(name), ".tmp.t.example.%ld.%d",
+		    (long)getpid(), i);
+		if (plant_link(victim, dir, name) == -1)
+			abort();
+	}
+	set_entry(&e, "t.example", "v1", 10, POL_A, sizeof(POL_A) - 1);
+	r = cache_store(c, &e, err, sizeof(err));
+	slurp(victim, buf, sizeof(buf));
+	regress_check(strcmp(buf, VICTIM) == 0,
+	    "a link planted at the temporary name is not followed: "
+	    "the file it points at is untouched");
+	if (r == 0 && cache_load(c, "t.example", &got) == 0)
+		ok = strcmp(got.id, "v1") == 0;
+	else
+		ok = 0;
+	cache_entry_free(&got);
+	regress_check(ok, "the store goes on under another temporary name");
+
+	/* Every name it may try is taken: it fails, and says why. */
+	for (i = 0; i < 64; i++) {
+		(void)snprintf(name, sizeof(name), ".tmp.t.example.%ld.%d",
+		    (long)getpid(), 4 + i);
+		if (plant_link(victim, dir, name) == -1)
+			abort();
+	}
+	set_entry(&e, "t.example", "v2", 20, POL_A, sizeof(POL_A) - 1);
+	err[0] = '\0';
+	r = cache_store(c, &e, err, sizeof(err));
+	slurp(victim, buf, sizeof(buf));
+	ok = r == -1 && strstr(err, strerror(EEXIST)) != NULL &&
+	    strcmp(buf, VICTIM) == 0;
+	if (!ok)
+		regress_diag("store returned %d: \"%s\"", r, err);
+	if (cache_load(c, "t.example", &got) == -1 || strcmp(got.id, "v1") != 0)
+		ok = 0;
+	cache_entry_free(&got);
+	regress_check(ok, "with every temporary name taken, the store fails "
+	    "with the reason and the old entry stays");
+	cache_close(c);
+}
+
+static void
+test_planted_entry(void)
+{
+	struct cache		*c;
+	struct cache_entry	 e, got;
+	char			 dir[PATH_LEN], victim[PATH_LEN], buf[512];
+	char			 want[512];
+	int			 n, r;
+
+	subdir(dir, "plant-link");
+	subdir(victim, "victim-entry");
+	c = open_or_die(dir, 0);
+	/* A file that would load, for the link to lead to. */
+	n = snprintf(want, sizeof(want), MAGIC "domain l.example\nid abc\n"
+	    "fetched 10\nexpires 20\nfailed - 0\nnegative 0\nbody %zu\n"
+	    POL_A, sizeof(POL_A) - 1);
+	if (write_file(root, "victim-entry", want, n) == -1 ||
+	    plant_link(victim, dir, "l.example") == -1)
+		abort();
+	memset(&got, 0x5a, sizeof(got));
+	r = cache_load(c, "l.example", &got);
+	regress_check(r == -1 && entry_is_empty(&got),
+	    "a link planted as an entry is not followed: absent");
+	cache_entry_free(&got);
+	set_entry(&e, "l.example", "v2", 10, POL_A, sizeof(POL_A) - 1);
+	r = cache_store(c, &e, NULL, 0);
+	slurp(victim, buf, sizeof(buf));
+	regress_check(r == 0 && strcmp(buf, want) == 0 &&
+	    is_regular(dir, "l.example"),
+	    "a store replaces a link planted as an entry, not its target");
+	cache_close(c);
+}
+
+/* A FIFO would block open(2) for good: the load runs in a child. */
+static void
+test_planted_fifo(void)
+{
+	struct cache		*c;
+	struct cache_entry	 e, got;
+	char			 dir[PATH_LEN], p[PATH_LEN];
+	pid_t			 pid;
+	int			 st, r;
+
+	subdir(dir, "plant-fifo");
+	c = open_or_die(dir, 0);
+	path(p, dir, "f.example");
+	if (mkfifo(p, 0600) == -1)
+		abort();
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) == -1)
+		abort();
+	if (pid == 0) {
+		alarm(10);
+		r = cache_load(c, "f.example", &got);
+		_exit(r == -1 && entry_is_empty(&got) ? 0 : 1);
+	}
+	while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
+		;
+	if (WIFSIGNALED(st))
+		regress_diag("the load was killed by signal %d",
+		    WTERMSIG(st));
+	regress_check(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	    "a FIFO planted as an entry loads at once, as absent");
+	set_entry(&e, "f.example", "v1", 10, POL_A, sizeof(POL_A) - 1);
+	r = cache_store(c, &e, NULL, 0);
+	regress_check(r == 0 && is_regular(dir, "f.example"),
+	    "a store replaces a FIFO planted as an entry");
+	cache_close(c);
+}
+
+static void
+test_planted_dir(void)
+{
+	struct cache		*c;
+	struct cache_entry	 e, got;
+	char			 dir[PATH_LEN], p[PATH_LEN], err[CACHE_ERR_MAX];
+	size_t			 entries, tmps;
+	int			 r;
+
+	subdir(dir, "plant-dir");
+	c = open_or_die(dir, 0);
+	path(p, dir, "d.example");
+	if (mkdir(p, 0700) == -1)
+		abort();
+	memset(&got, 0x5a, sizeof(got));
+	r = cache_load(c, "d.example", &got);
+	regress_check(r == -1 && entry_is_empty(&got),
+	    "a directory where an entry should be loads as absent");
+	cache_entry_free(&got);
+	set_entry(&e, "d.example", "", 0, NULL, 0);
+	e.negative_until = 1000;
+	err[0] = '\0';
+	r = cache_store(c, &e, err, sizeof(err));
+	list_dir(dir, &entries, &tmps);
+	if (r != -1 || strstr(err, strerror(EISDIR)) == NULL)
+		regress_diag("store returned %d: \"%s\"", r, err);
+	regress_check(r == -1 && strstr(err, "d.example") != NULL &&
+	    strstr(err, strerror(EISDIR)) != NULL && tmps == 0,
+	    "a store onto a directory fails, says why, leaves no litter");
+	cache_close(c);
+}
+
+/*
+ * "id -" with a body: the resolver loads it, finds no policy, and
+ * stores what it loaded with negative_until set, which must work.
+ */
+static void
+test_id_dash_body(void)
+{
+	struct cache		*c;
+	struct cache_entry	 got;
+	char			 dir[PATH_LEN], buf[512], err[CACHE_ERR_MAX];
+	int			 n, r;
+
+	subdir(dir, "dash");
+	c = open_or_die(dir, 0);
+	n = snprintf(buf, sizeof(buf), MAGIC "domain n.example\nid -\n"
+	    "fetched 10\nexpires 20\nfailed - 0\nnegative 0\nbody %zu\n"
+	    POL_A, sizeof(POL_A) - 1);
+	if (write_file(dir, "n.example", buf, n) == -1)
+		abort();
+	(void)cache_load(c, "n.example", &got);
+	(void)snprintf(got.domain, sizeof(got.domain), "n.example");
+	got.negative_until = 12345;
+	err[0] = '\0';
+	r = cache_store(c, &got, err, sizeof(err));
+	if (r == -1)
+		regress_diag("store: %s", err);
+	cache_entry_free(&got);
+	if (cache_load(c, "n.example", &got) == -1 || got.id[0] != '\0' ||
+	    got.len != 0 || got.negative_until != 12345)
+		r = -1;
+	cache_entry_free(&got);
+	regress_check(r == 0, "an entry of 'id -' with a body is replaced "
+	    "by the next store of what was loaded");
+	cache_close(c);
+}
+
+static int
+store_named(struct cache *c, const char *name, int policy)
+{
+	struct cache_entry	 e;
+
+	if (policy)
+		set_entry(&e, name, "v1", 10, POL_A, sizeof(POL_A) - 1);
+	else {
+		set_entry(&e, name, "", 0, NULL, 0);
+		e.negative_until = 1000;
+	}
+	return cache_store(c, &e, NULL, 0);
+}
+
+/* Exactly the entry files named in want, separated by spaces. */
+static int
+holds_names(const char *dir, const char *want)
+{
+	char	 name[DNS_NAME_MAX + 1];
+	size_t	 entries, tmps, w = 0, len;
+	int	 ok = 1;
+
+	while (*want != '\0') {
+		len = strcspn(want, " ");
+		(void)snprintf(name, sizeof(name), "%.*s", (int)len, want);
+		if (!exists(dir, name)) {
+			regress_diag("%s missing", name);
+			ok = 0;
+		}
+		w++;
+		want += len + (want[len] == ' ');
+	}
+	list_dir(dir, &entries, &tmps);
+	if (entries != w)
+		regress_diag("%zu entries, want %zu", entries, w);
+	return ok && entries == w;
+}
+
+static void
+test_index(void)
+{
+	struct cache		*c;
+	struct cache_stats	 st;
+	char			 dir[PATH_LEN];
+	int			 r = 0;
+
+	subdir(dir, "index");
+	c = open_or_die(dir, 4);
+	cache_stats(c, &st);
+	regress_check(st.scans == 1 && st.entries == 0 && st.max == 4,
+	    "cache_open with a bound reads the directory once");
+	r |= store_named(c, "n1.example", 0);
+	r |= store_named(c, "p1.example", 1);
+	r |= store_named(c, "p2.example", 1);
+	r |= store_named(c, "n2.example", 0);
+	r |= store_named(c, "p3.example", 1);
+	regress_check(r == 0 && holds_names(dir,
+	    "p1.example p2.example n2.example p3.example"),
+	    "bound of 4: a fifth domain evicts the oldest entry");
+	r = store_named(c, "p4.example", 1);
+	regress_check(r == 0 && holds_names(dir,
+	    "p1.example p2.example p3.example p4.example"),
+	    "an entry without a policy is evicted before older policies");
+	r = store_named(c, "p1.example", 1);
+	r |= store_named(c, "p5.example", 1);
+	regress_check(r == 0 && holds_names(dir,
+	    "p1.example p3.example p4.example p5.example"),
+	    "a policy stored again is the newest: the next oldest goes");
+
+	/* Planted behind the index's back, very old: not seen, kept. */
+	if (write_file(dir, "zz.example", "junk", 4) == -1 ||
+	    set_mtime(dir, "zz.example", 1) == -1)
+		abort();
+	r = store_named(c, "p6.example", 1);
+	cache_stats(c, &st);
+	regress_check(r == 0 && st.scans == 1 && st.entries == 4 &&
+	    holds_names(dir, "p1.example p4.example p5.example p6.example "
+	    "zz.example"),
+	    "stores into a full cache read no directory: %lu reads",
+	    st.scans);
+	cache_close(c);
+
+	c = open_or_die(dir, 4);
+	cache_stats(c, &st);
+	regress_check(st.entries == 4 && st.evictions == 1 &&
+	    !exists(dir, "zz.example"),
+	    "cache_open over the bound removes the oldest files by mtime");
+	cache_close(c);
+}
+
+static void
+test_fsync(void)
+{
+	struct cache		*c;
+	struct cache_stats	 a, b;
+	struct cache_entry	 e;
+	char			 dir[PATH_LEN];
+	int			 r;
+
+	subdir(dir, "fsync");
+	c = open_or_die(dir, 0);
+	cache_stats(c, &a);
+	set_entry(&e, "neg.example", "", 0, NULL, 0);
+	e.negative_until = 1000;
+	r = cache_store(c, &e, NULL, 0);
+	set_entry(&e, "fail.example", "", 0, NULL, 0);
+	(void)snprintf(e.failed_id, sizeof(e.failed_id), "v2");
+	e.failed_at = 1000;
+	r |= cache_store(c, &e, NULL, 0);
+	cache_stats(c, &b);
+	regress_check(r == 0 && b.fsyncs == a.fsyncs,
+	    "entries without a policy are not flushed: %lu fsyncs",
+	    b.fsyncs - a.fsyncs);
+	set_entry(&e, "pol.example", "v1", 10, POL_A, sizeof(POL_A) - 1);
+	r = cache_store(c, &e, NULL, 0);
+	cache_stats(c, &a);
+	regress_check(r == 0 && a.fsyncs == b.fsyncs + 2,
+	    "a policy is flushed, the file and the directory: %lu fsyncs",
+	    a.fsyncs - b.fsyncs);
+	cache_close(c);
+}
+
+static void
+test_private(void)
+{
+	struct cache	*c;
+	char		 dir[PATH_LEN];
+
+	subdir(dir, "private");
+	c = open_or_die(dir, 0);
+	regress_check(cache_private(c) == 1,
+	    "a directory of mode 0700 of ours is private");
+	if (chmod(dir, 0770) == -1)
+		abort();
+	regress_check(cache_private(c) == 0,
+	    "a directory the group may write is not private");
+	cache_close(c);
+}
+
 int
 main(void)
 {
@@ -801,6 +1184,14 @@ main(void)
 		perror("mkdtemp");
 		return 1;
 	}
+	test_planted_tmp();	/* first: its temporary names are known */
+	test_planted_entry();
+	test_planted_fifo();
+	test_planted_dir();
+	test_id_dash_body();
+	test_index();
+	test_fsync();
+	test_private();
 	test_open();
 	test_round_trip();
 	test_corrupt();
