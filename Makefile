@@ -41,7 +41,8 @@ PROG_OBJS=	filter-mtasts/main.o filter-mtasts/cmd_match.o \
 		filter-mtasts/options.o filter-mtasts/log.o \
 		filter-mtasts/ipc.o filter-mtasts/vwire.o \
 		filter-mtasts/netproc.o filter-mtasts/vcache.o \
-		filter-mtasts/tablesrv.o filter-mtasts/filter.o \
+		filter-mtasts/tablesrv.o filter-mtasts/tableproto.o \
+		filter-mtasts/filter.o \
 		filter-mtasts/table.o filter-mtasts/reply.o \
 		filter-mtasts/netstring.o filter-mtasts/server.o \
 		filter-mtasts/daemon.o filter-mtasts/cmd_exim.o \

@@ -144,8 +144,31 @@ int		 server_add(struct server *, int, enum proto);
 int		 listen_unix(const char *);
 
 /* tablesrv.c */
-int		 tablesrv_listen(const char *);
+int		 tablesrv_listen(const char *, const char *);
 struct tablesrv	*tablesrv_start(struct event_base *, int, struct vcache *);
+
+/* tableproto.c: the table protocols without their I/O */
+#define TABLE_LINE_MAX	600	/* an answer on the filter's socket */
+#define TABLE_TEXT_MAX	4096	/* a line from smtpd 7.6+ */
+#define TABLE_TEXT_OUT	(TABLE_TEXT_MAX + TABLE_LINE_MAX + 64)
+#define TABLE_IMSG_HDR	16
+#define TABLE_IMSG_MAX	16384
+typedef const char *(*table_ask_cb)(void *, const char *, const char *,
+		    char *, size_t);
+struct table_text {
+	int		 ready;
+};
+struct table_imsg_out {
+	uint8_t		 buf[TABLE_IMSG_HDR + sizeof(int) + TABLE_LINE_MAX];
+	size_t		 len;
+	char		 note[1024];
+};
+void		 tablesrv_answer(struct vcache *, const char *, char *, size_t);
+int		 table_text_line(struct table_text *, char *, table_ask_cb,
+		    void *, char *, size_t);
+int		 table_imsg_len(const uint8_t *);
+int		 table_imsg(uint32_t, const uint8_t *, size_t, table_ask_cb,
+		    void *, struct table_imsg_out *);
 
 /* json.c */
 void		 json_string(FILE *, const char *);

@@ -22,6 +22,7 @@
 #include <netdb.h>
 #include <event.h>
 #include <opensmtpd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,7 +58,7 @@ struct session {
 
 static struct {
 	struct resolver_conf	 conf;
-	const char		*user, *sock;
+	const char		*user, *sock, *group;
 	char			 skip[SKIP_MAX][DNS_NAME_MAX + 1];
 	size_t			 nskip;
 	int			 hold;
@@ -243,10 +244,13 @@ filter_options(int argc, char *argv[])
 	f.user = PRIVSEP_USER;
 	f.sock = TABLESOCK;
 	f.hold = HOLD_DEFAULT;
-	while ((ch = getopt(argc, argv, "+a:c:r:s:S:t:u:x:")) != -1) {
+	while ((ch = getopt(argc, argv, "+a:c:g:r:s:S:t:u:x:")) != -1) {
 		if (resolver_option(ch, optarg, &f.conf))
 			continue;
 		switch (ch) {
+		case 'g':
+			f.group = optarg;
+			break;
 		case 'S':
 			f.sock = optarg;
 			break;
@@ -280,7 +284,9 @@ cmd_filter(int argc, char *argv[])
 	pid_t	 pid;
 
 	filter_options(argc, argv);
-	f.sockfd = tablesrv_listen(f.sock);
+	/* A client that closes before its answer must not end the filter. */
+	signal(SIGPIPE, SIG_IGN);
+	f.sockfd = tablesrv_listen(f.sock, f.group);
 	f.netfd = netproc_start(&f.conf, f.user, &pid);
 	privdrop(f.user, NULL);
 	sandbox_front();
