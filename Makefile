@@ -57,7 +57,10 @@ REGRESS_OBJS=	regress/test_record.o regress/test_policy.o \
 FUZZ_PROGS=	regress/fuzz/fuzz_record regress/fuzz/fuzz_policy \
 		regress/fuzz/fuzz_match regress/fuzz/fuzz_http \
 		regress/fuzz/fuzz_dns_wire regress/fuzz/fuzz_vwire \
-		regress/fuzz/fuzz_netstring
+		regress/fuzz/fuzz_netstring regress/fuzz/fuzz_tablesrv \
+		regress/fuzz/fuzz_table_text regress/fuzz/fuzz_table_imsg
+TABLE_FUZZ_SRCS=	filter-mtasts/tableproto.c regress/fuzz/tablestub.c \
+		${PARSER_SRCS}
 FUZZ_CC?=	clang
 FUZZ_FLAGS=	-g -O1 -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all
@@ -155,6 +158,21 @@ regress/fuzz/fuzz_netstring: regress/fuzz/fuzz_netstring.c \
     filter-mtasts/netstring.c
 	${FUZZ_CC} ${FUZZ_FLAGS} -Ifilter-mtasts -o $@ \
 	    regress/fuzz/fuzz_netstring.c filter-mtasts/netstring.c
+
+regress/fuzz/fuzz_tablesrv: regress/fuzz/fuzz_tablesrv.c \
+    regress/fuzz/tablestub.h filter-mtasts/extern.h ${TABLE_FUZZ_SRCS}
+	${FUZZ_CC} ${FUZZ_FLAGS} -D_GNU_SOURCE -Ilib -Ifilter-mtasts \
+	    -Iregress/fuzz -o $@ regress/fuzz/fuzz_tablesrv.c ${TABLE_FUZZ_SRCS}
+regress/fuzz/fuzz_table_text: regress/fuzz/fuzz_table_text.c \
+    regress/fuzz/tablestub.h filter-mtasts/extern.h ${TABLE_FUZZ_SRCS}
+	${FUZZ_CC} ${FUZZ_FLAGS} -D_GNU_SOURCE -Ilib -Ifilter-mtasts \
+	    -Iregress/fuzz -o $@ regress/fuzz/fuzz_table_text.c \
+	    ${TABLE_FUZZ_SRCS}
+regress/fuzz/fuzz_table_imsg: regress/fuzz/fuzz_table_imsg.c \
+    regress/fuzz/tablestub.h filter-mtasts/extern.h ${TABLE_FUZZ_SRCS}
+	${FUZZ_CC} ${FUZZ_FLAGS} -D_GNU_SOURCE -Ilib -Ifilter-mtasts \
+	    -Iregress/fuzz -o $@ regress/fuzz/fuzz_table_imsg.c \
+	    ${TABLE_FUZZ_SRCS}
 
 fuzz-progs: ${FUZZ_PROGS}
 
