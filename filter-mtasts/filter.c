@@ -64,6 +64,7 @@ static struct {
 	int			 hold;
 	int			 netfd, sockfd;
 	struct vcache		*vc;
+	struct tablesrv		*ts;
 } f;
 
 static void
@@ -231,7 +232,7 @@ filter_conf(const char *key, const char *value)
 	base = event_get_base(&e);
 	if ((f.vc = vcache_new(base, f.netfd, 50000, &vcache_timing_default)) == NULL)
 		fatalx("cannot set up the verdict cache");
-	if (tablesrv_start(base, f.sockfd, f.vc) == NULL)
+	if ((f.ts = tablesrv_start(base, f.sockfd, f.vc)) == NULL)
 		fatalx("cannot serve %s", f.sock);
 }
 

@@ -204,7 +204,9 @@ conn_new(struct tablesrv *ts, int fd)
  * table connects anew when it finds its connection closed, and a new
  * connection is the most recent, so it is read before ACCEPT_BATCH
  * (< CONN_MAX) others could push it out.  Out of descriptors, the
- * least recently active gives its descriptor back likewise.
+ * least recently active gives its descriptor back likewise; libevent
+ * closes it on the next turn of the loop, when the listener, still
+ * readable, is back.  With none to give back, accepting pauses.
  */
 static void
 conn_accept(int fd, short ev, void *arg)
@@ -218,12 +220,11 @@ conn_accept(int fd, short ev, void *arg)
 		    SOCK_CLOEXEC)) == -1) {
 			if (errno != EMFILE && errno != ENFILE)
 				return;
-			if (TAILQ_EMPTY(&ts->conns)) {
+			if (TAILQ_EMPTY(&ts->conns))
 				accept_pause(ts);
-				return;
-			}
-			conn_free(TAILQ_FIRST(&ts->conns));
-			continue;
+			else
+				conn_free(TAILQ_FIRST(&ts->conns));
+			return;
 		}
 		if (ts->nconns >= CONN_MAX)
 			conn_free(TAILQ_FIRST(&ts->conns));

@@ -750,6 +750,9 @@ def main():
     check(f.alive(), "the filter is still running at the end",
           why=["exit status %r" % f.proc.returncode, f.stderr()[-2000:]])
     f.close()
+    check(f.proc.returncode == 0, "... and exits with status 0 when smtpd "
+          "closes its standard input",
+          why=["exit status %r" % f.proc.returncode, f.stderr()[-3000:]])
     return 1 if failed else 0
 
 
