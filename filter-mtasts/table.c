@@ -125,7 +125,8 @@ sock_connect(const struct timespec *t0)
 		if (e != EAGAIN && e != EWOULDBLOCK && e != EINTR &&
 		    e != ECONNREFUSED && e != ENOENT)
 			return -1;
-		(void)poll(NULL, 0, left < CONNECT_PAUSE ? left : CONNECT_PAUSE);
+		(void)poll(NULL, 0, left < CONNECT_PAUSE ? left :
+		    CONNECT_PAUSE);
 	}
 	return -1;
 }

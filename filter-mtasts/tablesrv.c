@@ -54,7 +54,7 @@
 #define IN_MAX		4096	/* read no further ahead */
 #define OUT_MAX		16384	/* answers queued before reading stops */
 #define CONN_MAX	64
-#define ACCEPT_BATCH	16	/* per wakeup; below CONN_MAX, see accept */
+#define ACCEPT_BATCH	16	/* per wakeup, below CONN_MAX: conn_accept() */
 #define IDLE_SECS	10
 #define PAUSE_MSECS	100
 
@@ -72,7 +72,7 @@ struct tablesrv {
 	struct vcache		*vc;
 	struct event		 ev;
 	struct event		 resume;
-	TAILQ_HEAD(, conn)	 conns;		/* least recently active first */
+	TAILQ_HEAD(, conn)	 conns;	/* least recently active first */
 	size_t			 nconns;
 	int			 fd;
 };
