@@ -41,7 +41,8 @@ PROG_OBJS=	filter-mtasts/main.o filter-mtasts/cmd_match.o \
 		filter-mtasts/options.o filter-mtasts/log.o \
 		filter-mtasts/ipc.o filter-mtasts/vwire.o \
 		filter-mtasts/netproc.o filter-mtasts/vcache.o \
-		filter-mtasts/tablesrv.o filter-mtasts/filter.o \
+		filter-mtasts/tablesrv.o filter-mtasts/tableproto.o \
+		filter-mtasts/filter.o \
 		filter-mtasts/table.o filter-mtasts/reply.o \
 		filter-mtasts/netstring.o filter-mtasts/server.o \
 		filter-mtasts/daemon.o filter-mtasts/cmd_exim.o \
@@ -58,7 +59,10 @@ FUZZ_PROGS=	regress/fuzz/fuzz_record regress/fuzz/fuzz_policy \
 		regress/fuzz/fuzz_match regress/fuzz/fuzz_http \
 		regress/fuzz/fuzz_dns_wire regress/fuzz/fuzz_vwire \
 		regress/fuzz/fuzz_netstring regress/fuzz/fuzz_ipc \
-		regress/fuzz/fuzz_cache
+		regress/fuzz/fuzz_cache regress/fuzz/fuzz_tablesrv \
+		regress/fuzz/fuzz_table_text regress/fuzz/fuzz_table_imsg
+TABLE_FUZZ_SRCS=	filter-mtasts/tableproto.c regress/fuzz/tablestub.c \
+		${PARSER_SRCS}
 FUZZ_CC?=	clang
 FUZZ_FLAGS=	-g -O1 -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all
@@ -168,6 +172,21 @@ regress/fuzz/fuzz_ipc: regress/fuzz/fuzz_ipc.c filter-mtasts/ipc.c
 regress/fuzz/fuzz_cache: regress/fuzz/fuzz_cache.c lib/cache.c ${PARSER_SRCS}
 	${FUZZ_CC} ${FUZZ_FLAGS} -D_GNU_SOURCE -Ilib -o $@ \
 	    regress/fuzz/fuzz_cache.c lib/cache.c ${PARSER_SRCS}
+
+regress/fuzz/fuzz_tablesrv: regress/fuzz/fuzz_tablesrv.c \
+    regress/fuzz/tablestub.h filter-mtasts/extern.h ${TABLE_FUZZ_SRCS}
+	${FUZZ_CC} ${FUZZ_FLAGS} -D_GNU_SOURCE -Ilib -Ifilter-mtasts \
+	    -Iregress/fuzz -o $@ regress/fuzz/fuzz_tablesrv.c ${TABLE_FUZZ_SRCS}
+regress/fuzz/fuzz_table_text: regress/fuzz/fuzz_table_text.c \
+    regress/fuzz/tablestub.h filter-mtasts/extern.h ${TABLE_FUZZ_SRCS}
+	${FUZZ_CC} ${FUZZ_FLAGS} -D_GNU_SOURCE -Ilib -Ifilter-mtasts \
+	    -Iregress/fuzz -o $@ regress/fuzz/fuzz_table_text.c \
+	    ${TABLE_FUZZ_SRCS}
+regress/fuzz/fuzz_table_imsg: regress/fuzz/fuzz_table_imsg.c \
+    regress/fuzz/tablestub.h filter-mtasts/extern.h ${TABLE_FUZZ_SRCS}
+	${FUZZ_CC} ${FUZZ_FLAGS} -D_GNU_SOURCE -Ilib -Ifilter-mtasts \
+	    -Iregress/fuzz -o $@ regress/fuzz/fuzz_table_imsg.c \
+	    ${TABLE_FUZZ_SRCS}
 
 fuzz-progs: ${FUZZ_PROGS}
 

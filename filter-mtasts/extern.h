@@ -113,7 +113,7 @@ void		 sandbox_front(void);
 #define VC_WAIT		1
 typedef void	(*vcache_cb)(void *, const struct verdict *);
 struct vcache_timing {
-	long		 stale_max, tick, lead;	/* s */
+	long		 stale_max, tick, lead, inuse;	/* s */
 };
 extern const struct vcache_timing vcache_timing_default;
 struct vcache	*vcache_new(struct event_base *, int, size_t,
@@ -151,8 +151,31 @@ int		 server_add(struct server *, int, enum proto);
 int		 listen_unix(const char *);
 
 /* tablesrv.c */
-int		 tablesrv_listen(const char *);
+int		 tablesrv_listen(const char *, const char *);
 struct tablesrv	*tablesrv_start(struct event_base *, int, struct vcache *);
+
+/* tableproto.c: the table protocols without their I/O */
+#define TABLE_LINE_MAX	600	/* an answer on the filter's socket */
+#define TABLE_TEXT_MAX	4096	/* a line from smtpd 7.6+ */
+#define TABLE_TEXT_OUT	(TABLE_TEXT_MAX + TABLE_LINE_MAX + 64)
+#define TABLE_IMSG_HDR	16
+#define TABLE_IMSG_MAX	16384
+typedef const char *(*table_ask_cb)(void *, const char *, const char *,
+		    char *, size_t);
+struct table_text {
+	int		 ready;
+};
+struct table_imsg_out {
+	uint8_t		 buf[TABLE_IMSG_HDR + sizeof(int) + TABLE_LINE_MAX];
+	size_t		 len;
+	char		 note[1024];
+};
+void		 tablesrv_answer(struct vcache *, const char *, char *, size_t);
+int		 table_text_line(struct table_text *, char *, table_ask_cb,
+		    void *, char *, size_t);
+int		 table_imsg_len(const uint8_t *);
+int		 table_imsg(uint32_t, const uint8_t *, size_t, table_ask_cb,
+		    void *, struct table_imsg_out *);
 
 /* json.c */
 void		 json_string(FILE *, const char *);

@@ -22,6 +22,7 @@
 #include <netdb.h>
 #include <event.h>
 #include <opensmtpd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,12 +58,13 @@ struct session {
 
 static struct {
 	struct resolver_conf	 conf;
-	const char		*user, *sock;
+	const char		*user, *sock, *group;
 	char			 skip[SKIP_MAX][DNS_NAME_MAX + 1];
 	size_t			 nskip;
 	int			 hold;
 	int			 netfd, sockfd;
 	struct vcache		*vc;
+	struct tablesrv		*ts;
 } f;
 
 static void
@@ -237,7 +239,7 @@ filter_conf(const char *key, const char *value)
 	base = event_get_base(&e);
 	if ((f.vc = vcache_new(base, f.netfd, 50000, &vcache_timing_default)) == NULL)
 		fatalx("cannot set up the verdict cache");
-	if (tablesrv_start(base, f.sockfd, f.vc) == NULL)
+	if ((f.ts = tablesrv_start(base, f.sockfd, f.vc)) == NULL)
 		fatalx("cannot serve %s", f.sock);
 	netproc_watch(base);
 }
@@ -251,10 +253,13 @@ filter_options(int argc, char *argv[])
 	f.user = PRIVSEP_USER;
 	f.sock = TABLESOCK;
 	f.hold = HOLD_DEFAULT;
-	while ((ch = getopt(argc, argv, "+a:c:r:s:S:t:u:x:")) != -1) {
+	while ((ch = getopt(argc, argv, "+a:c:g:r:s:S:t:u:x:")) != -1) {
 		if (resolver_option(ch, optarg, &f.conf))
 			continue;
 		switch (ch) {
+		case 'g':
+			f.group = optarg;
+			break;
 		case 'S':
 			f.sock = optarg;
 			break;
@@ -285,23 +290,27 @@ filter_options(int argc, char *argv[])
 /*
  * libopensmtpd leaves its loop at the end of smtpd's stream, and also,
  * silently, on a line longer than its buffer: only the first is an
- * end of the stream.
+ * end of the stream.  It closes its descriptors on the way out, so
+ * the stream is looked at through a copy.
  */
 static int
-stream_ended(void)
+stream_ended(int fd)
 {
 	char	 c;
 
-	return read(STDIN_FILENO, &c, 1) == 0;
+	return read(fd, &c, 1) == 0;
 }
 
 int
 cmd_filter(int argc, char *argv[])
 {
 	pid_t	 pid;
+	int	 in;
 
 	filter_options(argc, argv);
-	f.sockfd = tablesrv_listen(f.sock);
+	/* A client that closes before its answer must not end the filter. */
+	signal(SIGPIPE, SIG_IGN);
+	f.sockfd = tablesrv_listen(f.sock, f.group);
 	f.netfd = netproc_start(&f.conf, f.user, &pid);
 	privdrop(f.user, NULL);
 	sandbox_front();
@@ -311,8 +320,10 @@ cmd_filter(int argc, char *argv[])
 	osmtpd_register_report_tls(0, out_tls);
 	osmtpd_register_report_disconnect(0, out_disconnect);
 	osmtpd_local_session(session_new, session_free);
+	if ((in = dup(STDIN_FILENO)) == -1)
+		fatal("dup");
 	osmtpd_run();
-	if (!stream_ended())
+	if (!stream_ended(in))
 		fatalx("smtpd sent a line longer than libopensmtpd reads "
 		    "(about 64 kilobytes); the filter cannot go on");
 	return 0;

@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,200 +36,227 @@
  * smtpd waits for every answer with the whole of lka stopped, so this
  * only relays each question to the filter's socket, which answers
  * from memory, and gives up after ASK_TIMEOUT with an error (a
- * tempfail in smtpd) rather than keep smtpd waiting.
+ * tempfail in smtpd) rather than keep smtpd waiting: connecting,
+ * writing and reading all count, and none of them blocks.
  * smtpd 7.6 and later speak the text protocol of smtpd-tables(7);
- * 6.8 speaks imsg frames on fd 0 (table_proc.c, API version 2).
+ * 6.8 speaks imsg frames on fd 0 (table_proc.c, API version 2).  Both
+ * are read here and parsed in tableproto.c.
  */
 
 #ifndef TABLESOCK
 #define TABLESOCK	"/var/run/filter-mtasts/table.sock"
 #endif
 
-#define ASK_TIMEOUT	1000	/* ms */
-#define TABLE_REPLY_MAX	600
+#define ASK_TIMEOUT	1000	/* ms, for all one question takes */
+#define CONNECT_PAUSE	10	/* ms between tries to connect */
 
 static const char	*sockpath;
 static int		 sfd = -1;
+static char		 unreachable[128];
 
 static int
-sock_connect(void)
+ms_left(const struct timespec *t0)
+{
+	struct timespec	 t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return ASK_TIMEOUT - (int)((t.tv_sec - t0->tv_sec) * 1000 +
+	    (t.tv_nsec - t0->tv_nsec) / 1000000);
+}
+
+static void
+sock_close(void)
+{
+	if (sfd != -1)
+		close(sfd);
+	sfd = -1;
+}
+
+/* Readable while idle: closed by the filter, or a late answer: unusable. */
+static int
+sock_idle(void)
+{
+	struct pollfd	 pfd;
+
+	pfd.fd = sfd;
+	pfd.events = POLLIN;
+	return poll(&pfd, 1, 0) == 0;
+}
+
+/*
+ * A full backlog (Linux: EAGAIN; OpenBSD: ECONNREFUSED) or a socket not
+ * made yet, as when smtpd starts the table and the filter together,
+ * is tried again until the time is up.
+ */
+static int
+sock_connect(const struct timespec *t0)
 {
 	struct sockaddr_un	 sun;
+	struct pollfd		 pfd;
+	socklen_t		 sl;
+	int			 left, e;
 
-	if (sfd != -1)
+	if (sfd != -1 && sock_idle())
 		return 0;
+	sock_close();
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
-	if (strlen(sockpath) >= sizeof(sun.sun_path) ||
-	    (sfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+	if (strlen(sockpath) >= sizeof(sun.sun_path))
 		return -1;
 	memcpy(sun.sun_path, sockpath, strlen(sockpath));
-	if (connect(sfd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		close(sfd);
-		sfd = -1;
-		return -1;
+	while ((left = ms_left(t0)) > 0) {
+		if ((sfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, 0)) == -1)
+			return -1;
+		if (connect(sfd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
+			return 0;
+		e = errno;
+		if (e == EINPROGRESS) {
+			pfd.fd = sfd;
+			pfd.events = POLLOUT;
+			sl = sizeof(e);
+			if (poll(&pfd, 1, left) == 1 && getsockopt(sfd,
+			    SOL_SOCKET, SO_ERROR, &e, &sl) == 0 && e == 0)
+				return 0;
+		}
+		sock_close();
+		(void)snprintf(unreachable, sizeof(unreachable), "error "
+		    "filter-mtasts not reachable: %s", strerror(e));
+		if (e != EAGAIN && e != EWOULDBLOCK && e != EINTR &&
+		    e != ECONNREFUSED && e != ENOENT)
+			return -1;
+		(void)poll(NULL, 0, left < CONNECT_PAUSE ? left :
+		    CONNECT_PAUSE);
 	}
-	return 0;
+	return -1;
 }
 
 static int
-sock_ask_once(const char *req, char *reply, size_t replysz, int timeout)
+sock_wait(short events, const struct timespec *t0)
 {
 	struct pollfd	 pfd;
-	size_t		 off = 0;
-	ssize_t		 n;
+	int		 left;
 
-	if (timeout <= 0 || sock_connect() == -1 ||
-	    write(sfd, req, strlen(req)) != (ssize_t)strlen(req))
-		return -1;
 	pfd.fd = sfd;
-	pfd.events = POLLIN;
-	while (off < replysz - 1) {
-		if (poll(&pfd, 1, timeout) != 1 ||
-		    (n = read(sfd, reply + off, replysz - 1 - off)) <= 0)
-			return -1;
-		off += n;
-		reply[off] = '\0';
-		if (reply[off - 1] == '\n') {
-			reply[off - 1] = '\0';
+	pfd.events = events;
+	while ((left = ms_left(t0)) > 0) {
+		switch (poll(&pfd, 1, left)) {
+		case 1:
 			return 0;
+		case -1:
+			if (errno == EINTR)
+				continue;
+			return -1;
+		default:
+			return -1;
 		}
 	}
 	return -1;
 }
 
 static int
-ms_since(const struct timespec *t0)
+sock_write(const char *req, const struct timespec *t0)
 {
-	struct timespec	 t;
+	size_t	 len = strlen(req), off = 0;
+	ssize_t	 n;
 
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (t.tv_sec - t0->tv_sec) * 1000 +
-	    (t.tv_nsec - t0->tv_nsec) / 1000000;
+	while (off < len) {
+		if ((n = send(sfd, req + off, len - off, MSG_NOSIGNAL)) > 0) {
+			off += n;
+			continue;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK) ||
+		    sock_wait(POLLOUT, t0) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* One line back; anything after it means we are out of step. */
+static int
+sock_read(char *reply, size_t replysz, const struct timespec *t0)
+{
+	size_t	 off = 0;
+	ssize_t	 n;
+	char	*nl;
+
+	while (off < replysz - 1) {
+		if (sock_wait(POLLIN, t0) == -1)
+			return -1;
+		if ((n = read(sfd, reply + off, replysz - 1 - off)) == -1 &&
+		    (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+			continue;
+		if (n <= 0)
+			return -1;
+		nl = memchr(reply + off, '\n', n);
+		off += n;
+		if (nl != NULL) {
+			*nl = '\0';
+			if (nl + 1 != reply + off)
+				sock_close();
+			return 0;
+		}
+	}
+	return -1;
 }
 
 /*
- * One retry on a fresh connection, as the filter may have restarted,
- * both within ASK_TIMEOUT in all.
+ * One retry on a fresh connection, as the filter may have closed an
+ * idle one or restarted, both within ASK_TIMEOUT in all.  A connection
+ * that failed is never used again: a late answer would be taken for
+ * the next question's.
  */
 static const char *
-ask(const char *what, const char *key, char *reply, size_t replysz)
+ask(void *arg, const char *what, const char *key, char *reply,
+    size_t replysz)
 {
 	struct timespec	 t0;
-	char		 req[TABLE_REPLY_MAX];
+	char		 req[TABLE_LINE_MAX];
+	int		 try;
 
-	if (strchr(key, '\n') != NULL || strlen(key) > DNS_NAME_MAX)
-		return "error malformed key";
+	(void)arg;
 	(void)snprintf(req, sizeof(req), "%s %s\n", what, key);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (sock_ask_once(req, reply, replysz, ASK_TIMEOUT) == 0)
-		return reply;
-	if (sfd != -1)
-		close(sfd);
-	sfd = -1;
-	if (sock_ask_once(req, reply, replysz,
-	    ASK_TIMEOUT - ms_since(&t0)) == 0)
-		return reply;
-	return "error filter-mtasts not reachable";
+	(void)snprintf(unreachable, sizeof(unreachable), "error "
+	    "filter-mtasts not reachable");
+	for (try = 0; try < 2; try++) {
+		if (sock_connect(&t0) == 0 && sock_write(req, &t0) == 0 &&
+		    sock_read(reply, replysz, &t0) == 0)
+			return reply;
+		sock_close();
+	}
+	return unreachable;
 }
 
 /* --- smtpd 7.6+: smtpd-tables(7) text protocol --- */
 
-static void
-text_reply(const char *kind, const char *id, const char *r)
-{
-	if (strcmp(r, "found") == 0 || strcmp(r, "not-found") == 0)
-		printf("%s-result|%s|%s\n", kind, id, r);
-	else if (strncmp(r, "found ", 6) == 0)
-		printf("%s-result|%s|found|%s\n", kind, id, r + 6);
-	else
-		printf("%s-result|%s|error|%s\n", kind, id,
-		    strncmp(r, "error ", 6) == 0 ? r + 6 : "bad answer");
-	fflush(stdout);
-}
-
-/* table|0.1|TS|NAME|OP|SERVICE|ID|KEY, or update/fetch variants. */
-static void
-text_request(char *line)
-{
-	char		*f[8], *p = line, reply[TABLE_REPLY_MAX];
-	const char	*r;
-	size_t		 n;
-
-	for (n = 0; n < 8 && p != NULL; n++)
-		f[n] = strsep(&p, n == 7 ? "" : "|");
-	if (n < 5 || strcmp(f[0], "table") != 0)
-		fatalx("table: unexpected line from smtpd");
-	if (strcmp(f[4], "update") == 0 && n >= 6) {
-		printf("update-result|%s|ok\n", f[5]);
-		fflush(stdout);
-		return;
-	}
-	if (strcmp(f[4], "fetch") == 0 && n >= 7) {
-		printf("fetch-result|%s|error|not supported\n", f[6]);
-		fflush(stdout);
-		return;
-	}
-	if (n != 8 || (strcmp(f[4], "check") != 0 &&
-	    strcmp(f[4], "lookup") != 0))
-		fatalx("table: unexpected request from smtpd");
-	if (strcmp(f[5], "domain") == 0)
-		r = ask("check", f[7], reply, sizeof(reply));
-	else if (strcmp(f[5], "relayhost") == 0)
-		r = ask("relayhost", f[7], reply, sizeof(reply));
-	else
-		r = "error service not offered";
-	text_reply(f[4], f[6], r);
-}
-
 static int
 text_run(void)
 {
-	char	*line = NULL;
-	size_t	 sz = 0;
-	ssize_t	 len;
-	int	 ready = 0;
+	struct table_text	 t;
+	char			 line[TABLE_TEXT_MAX + 1], out[TABLE_TEXT_OUT];
+	size_t			 len;
 
-	while ((len = getline(&line, &sz, stdin)) != -1) {
+	memset(&t, 0, sizeof(t));
+	while (fgets(line, sizeof(line), stdin) != NULL) {
+		len = strlen(line);
 		if (len > 0 && line[len - 1] == '\n')
 			line[len - 1] = '\0';
-		if (!ready) {
-			if (strcmp(line, "config|ready") == 0) {
-				printf("register|domain\nregister|relayhost\n"
-				    "register|ready\n");
-				fflush(stdout);
-				ready = 1;
-			}
-			continue;
-		}
-		text_request(line);
+		else if (!feof(stdin))
+			fatalx("table: line from smtpd too long");
+		if (table_text_line(&t, line, ask, NULL, out,
+		    sizeof(out)) == -1)
+			fatalx("table: unexpected line from smtpd");
+		if (out[0] != '\0' && (fputs(out, stdout) == EOF ||
+		    fflush(stdout) == EOF))
+			fatal("table: write to smtpd");
 	}
-	free(line);
 	return 0;
 }
 
 /* --- smtpd 6.8: imsg frames on fd 0 --- */
-
-#define IMSG_HDR	16
-#define PROC_OK		0
-#define PROC_OPEN	2
-#define PROC_CLOSE	3
-#define PROC_UPDATE	4
-#define PROC_CHECK	5
-#define PROC_LOOKUP	6
-#define PROC_FETCH	7
-#define PROC_API	2
-#define K_DOMAIN	0x002
-#define K_RELAYHOST	0x200
-#define IMSG_MAX	16384
-
-struct imsg_hdr {
-	uint32_t	 type;
-	uint16_t	 len;
-	uint16_t	 flags;
-	uint32_t	 peerid;
-	uint32_t	 pid;
-};
 
 static int
 read_full(int fd, void *buf, size_t len)
@@ -247,106 +275,46 @@ read_full(int fd, void *buf, size_t len)
 	return 0;
 }
 
-static void
-imsg_reply(int r, const char *value)
+static int
+write_full(int fd, const void *buf, size_t len)
 {
-	struct imsg_hdr	 h;
-	char		 buf[IMSG_HDR + sizeof(int) + TABLE_REPLY_MAX];
-	size_t		 len = sizeof(int);
+	size_t	 off = 0;
+	ssize_t	 n;
 
-	memcpy(buf + IMSG_HDR, &r, sizeof(int));
-	if (value != NULL) {
-		memcpy(buf + IMSG_HDR + len, value, strlen(value) + 1);
-		len += strlen(value) + 1;
+	while (off < len) {
+		if ((n = write(fd, (const char *)buf + off, len - off)) == -1 &&
+		    errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		off += n;
 	}
-	memset(&h, 0, sizeof(h));
-	h.type = PROC_OK;
-	h.len = IMSG_HDR + len;
-	h.pid = getpid();
-	memcpy(buf, &h, IMSG_HDR);
-	if (write(0, buf, h.len) != h.len)
-		fatal("table: write to smtpd");
-}
-
-static void
-imsg_ok_empty(void)
-{
-	struct imsg_hdr	 h;
-
-	memset(&h, 0, sizeof(h));
-	h.type = PROC_OK;
-	h.len = IMSG_HDR;
-	h.pid = getpid();
-	if (write(0, &h, IMSG_HDR) != IMSG_HDR)
-		fatal("table: write to smtpd");
-}
-
-/* CHECK and LOOKUP: int service; size_t nparams; key NUL. */
-static void
-imsg_query(uint32_t type, const char *p, size_t len)
-{
-	char		 reply[TABLE_REPLY_MAX];
-	const char	*r;
-	int		 service;
-	size_t		 off = sizeof(int) + sizeof(size_t);
-
-	if (len <= off || p[len - 1] != '\0')
-		fatalx("table: malformed request from smtpd");
-	memcpy(&service, p, sizeof(int));
-	if (service == K_DOMAIN && type == PROC_CHECK)
-		r = ask("check", p + off, reply, sizeof(reply));
-	else if (service == K_RELAYHOST && type == PROC_LOOKUP)
-		r = ask("relayhost", p + off, reply, sizeof(reply));
-	else
-		r = "error service not offered";
-	if (strcmp(r, "found") == 0)
-		imsg_reply(1, NULL);
-	else if (strncmp(r, "found ", 6) == 0)
-		imsg_reply(1, r + 6);
-	else if (strcmp(r, "not-found") == 0)
-		imsg_reply(0, NULL);
-	else {
-		log_warnx("table: %s: %s", p + off, r);
-		imsg_reply(-1, NULL);
-	}
+	return 0;
 }
 
 static int
 imsg_run(void)
 {
-	struct imsg_hdr	 h;
-	char		*p;
+	struct table_imsg_out	 o;
+	uint8_t			 hdr[TABLE_IMSG_HDR], *p;
+	uint32_t		 type;
+	int			 len, r;
 
-	if ((p = malloc(IMSG_MAX)) == NULL)
+	if ((p = malloc(TABLE_IMSG_MAX)) == NULL)
 		fatal("malloc");
-	while (read_full(0, &h, IMSG_HDR) == 0) {
-		if (h.len < IMSG_HDR || h.len - IMSG_HDR > IMSG_MAX ||
-		    read_full(0, p, h.len - IMSG_HDR) == -1)
+	while (read_full(0, hdr, sizeof(hdr)) == 0) {
+		if ((len = table_imsg_len(hdr)) == -1 ||
+		    read_full(0, p, len) == -1)
 			fatalx("table: malformed frame from smtpd");
-		switch (h.type) {
-		case PROC_OPEN:
-			if ((size_t)h.len < IMSG_HDR + sizeof(uint32_t) ||
-			    *(uint32_t *)p != PROC_API)
-				fatalx("table: smtpd table API is not %d",
-				    PROC_API);
-			imsg_ok_empty();
+		memcpy(&type, hdr, sizeof(type));
+		if ((r = table_imsg(type, p, len, ask, NULL, &o)) == -1)
+			fatalx("%s", o.note);
+		if (o.note[0] != '\0')
+			log_warnx("%s", o.note);
+		if (r == 1)
 			break;
-		case PROC_CLOSE:
-			free(p);
-			return 0;
-		case PROC_UPDATE:
-			imsg_reply(1, NULL);
-			break;
-		case PROC_CHECK:
-		case PROC_LOOKUP:
-			imsg_query(h.type, p, h.len - IMSG_HDR);
-			break;
-		case PROC_FETCH:
-			imsg_reply(0, NULL);
-			break;
-		default:
-			fatalx("table: unknown request %u from smtpd", h.type);
-		}
+		if (o.len > 0 && write_full(0, o.buf, o.len) == -1)
+			fatal("table: write to smtpd");
 	}
 	free(p);
 	return 0;
@@ -371,6 +339,8 @@ cmd_table(int argc, char *argv[])
 	for (i = 1; i < argc; i++)
 		if (argv[i][0] == '/')
 			sockpath = argv[i];
+	/* smtpd going away ends the table by a write error, not a signal. */
+	signal(SIGPIPE, SIG_IGN);
 	/* A peek, so nothing is taken from under stdio or the imsg reader. */
 	if (recv(STDIN_FILENO, &c, 1, MSG_PEEK) != 1)
 		return 0;

@@ -15,6 +15,7 @@
  */
 
 
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -24,6 +25,8 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/event_struct.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,119 +37,299 @@
 
 /*
  * The socket the table processes of smtpd ask, one line per request,
- * answered from memory at once:
+ * answered from memory at once (tableproto.c):
  *	check DOMAIN		found | not-found | error MSG
  *	relayhost DOMAIN	found smtp+tls://MX:25 | not-found | error MSG
  * A domain never seen is an error: smtpd then tempfails the RCPT,
  * and the resolution it starts is ready for the client's retry, so
  * mail for a protected domain never leaves unprotected by default.
+ *
+ * smtpd waits for every answer with its lookup process stopped, so
+ * nothing another client does may hold the table up: connections are
+ * few and short-lived, answers queued per connection are capped, and
+ * running out of descriptors pauses accept(2) instead of spinning.
  */
 
-#define LINE_MAX_REQ	512
+#define LINE_MAX_REQ	512	/* a request line */
+#define IN_MAX		4096	/* read no further ahead */
+#define OUT_MAX		16384	/* answers queued before reading stops */
+#define CONN_MAX	64
+#define ACCEPT_BATCH	16	/* per wakeup, below CONN_MAX: conn_accept() */
+#define IDLE_SECS	10
+#define PAUSE_MSECS	100
 
-struct tablesrv {
-	struct vcache	*vc;
-	struct event	 ev;
-	int		 fd;
+/* Whose processes may connect: the lookup user of smtpd, by group. */
+static const char *const smtpd_users[] = { "_smtpd", "opensmtpd" };
+
+struct conn {
+	TAILQ_ENTRY(conn)	 entry;
+	struct tablesrv		*ts;
+	struct bufferevent	*bev;
+	int			 eof;
 };
 
-/* A defer fails closed too: smtpd tempfails what the filter missed. */
-static void
-answer_check(struct vcache *vc, const char *domain, struct evbuffer *out)
-{
-	const struct verdict *v;
+struct tablesrv {
+	struct vcache		*vc;
+	struct event		 ev;
+	struct event		 resume;
+	TAILQ_HEAD(, conn)	 conns;	/* least recently active first */
+	size_t			 nconns;
+	int			 fd;
+};
 
-	if ((v = vcache_peek(vc, domain)) == NULL)
-		evbuffer_add_printf(out, "error no verdict yet for this "
-		    "domain\n");
-	else if (v->kind == VERDICT_STS_ENFORCE || v->kind == VERDICT_DANE)
-		evbuffer_add_printf(out, "found\n");
-	else if (v->kind == VERDICT_DEFER)
-		evbuffer_add_printf(out, "error %s\n", v->reason);
-	else
-		evbuffer_add_printf(out, "not-found\n");
+static void
+conn_free(struct conn *c)
+{
+	TAILQ_REMOVE(&c->ts->conns, c, entry);
+	c->ts->nconns--;
+	bufferevent_free(c->bev);
+	free(c);
 }
 
-static void
-answer(struct vcache *vc, char *line, struct evbuffer *out)
+/*
+ * Answer the complete lines read, until the queue of answers is full:
+ * reading then stops until the client has taken them.  Returns -1 when
+ * the connection is gone.
+ */
+static int
+conn_serve(struct conn *c)
 {
-	char		 norm[DNS_NAME_MAX + 1];
-	const char	*mx, *arg;
-	int		 kind;
+	struct evbuffer	*in = bufferevent_get_input(c->bev);
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	char		*line, ans[TABLE_LINE_MAX];
+	size_t		 len;
 
-	if ((arg = strchr(line, ' ')) == NULL ||
-	    (kind = domain_normalize(arg + 1, norm, sizeof(norm))) == -1 ||
-	    (strncmp(line, "check ", 6) != 0 &&
-	    strncmp(line, "relayhost ", 10) != 0)) {
-		evbuffer_add_printf(out, "error malformed request\n");
-		return;
+	while (evbuffer_get_length(out) < OUT_MAX &&
+	    (line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF)) != NULL) {
+		tablesrv_answer(c->ts->vc, line, ans, sizeof(ans));
+		free(line);
+		if (evbuffer_add(out, ans, strlen(ans)) == -1) {
+			conn_free(c);
+			return -1;
+		}
+		TAILQ_REMOVE(&c->ts->conns, c, entry);
+		TAILQ_INSERT_TAIL(&c->ts->conns, c, entry);
 	}
-	/* Address literals have no policy, as in the filter. */
-	if (kind == 1)
-		evbuffer_add_printf(out, "not-found\n");
-	else if (strncmp(line, "check ", 6) == 0)
-		answer_check(vc, norm, out);
-	else if (strncmp(line, "relayhost ", 10) == 0) {
-		if ((mx = vcache_next_mx(vc, norm)) != NULL)
-			evbuffer_add_printf(out, "found smtp+tls://%s:25\n",
-			    mx);
-		else
-			evbuffer_add_printf(out, "not-found\n");
+	if (evbuffer_get_length(out) >= OUT_MAX) {
+		bufferevent_disable(c->bev, EV_READ);
+		return 0;
 	}
+	if (evbuffer_get_length(in) > LINE_MAX_REQ ||
+	    (c->eof && evbuffer_get_length(out) == 0)) {
+		conn_free(c);
+		return -1;
+	}
+	if (!c->eof)
+		bufferevent_enable(c->bev, EV_READ);
+	return 0;
 }
 
 static void
 conn_read(struct bufferevent *bev, void *arg)
 {
-	struct tablesrv	*ts = arg;
-	struct evbuffer	*in = bufferevent_get_input(bev);
-	char		*line;
-	size_t		 len;
-
-	while ((line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF)) != NULL) {
-		answer(ts->vc, line, bufferevent_get_output(bev));
-		free(line);
-	}
-	if (evbuffer_get_length(in) > LINE_MAX_REQ)
-		bufferevent_free(bev);
+	(void)bev;
+	(void)conn_serve(arg);
 }
 
+/* The answers are out: read on, or close after the client's EOF. */
+static void
+conn_drained(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	(void)conn_serve(arg);
+}
+
+/* EOF still gets the answers to what came before it. */
 static void
 conn_event(struct bufferevent *bev, short what, void *arg)
 {
-	(void)arg;
-	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
-		bufferevent_free(bev);
+	struct conn	*c = arg;
+
+	(void)bev;
+	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR)) {
+		c->eof = 1;
+		bufferevent_disable(c->bev, EV_READ);
+		(void)conn_serve(c);
+		return;
+	}
+	/* An error, or idle (or not reading answers) for IDLE_SECS. */
+	conn_free(c);
 }
 
 static void
-conn_accept(int fd, short ev, void *arg)
+accept_resume(int fd, short ev, void *arg)
 {
-	struct tablesrv		*ts = arg;
-	struct bufferevent	*bev;
-	int			 c;
+	struct tablesrv	*ts = arg;
 
+	(void)fd;
 	(void)ev;
-	if ((c = accept(fd, NULL, NULL)) == -1)
-		return;
-	evutil_make_socket_nonblocking(c);
-	bev = bufferevent_socket_new(event_get_base(&ts->ev), c,
-	    BEV_OPT_CLOSE_ON_FREE);
-	if (bev == NULL) {
-		close(c);
-		return;
-	}
-	bufferevent_setcb(bev, conn_read, NULL, conn_event, ts);
-	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	event_add(&ts->ev, NULL);
 }
 
-/* Made before privileges go; any local user may ask: DNS is public. */
-int
-tablesrv_listen(const char *path)
+/* Out of descriptors with none of ours to give back: wait a moment. */
+static void
+accept_pause(struct tablesrv *ts)
 {
+	struct timeval	 tv = { 0, PAUSE_MSECS * 1000 };
+
+	event_del(&ts->ev);
+	evtimer_add(&ts->resume, &tv);
+}
+
+static int
+conn_new(struct tablesrv *ts, int fd)
+{
+	struct timeval	 idle = { IDLE_SECS, 0 };
+	struct conn	*c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (c->bev = bufferevent_socket_new(event_get_base(&ts->ev), fd,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		free(c);
+		close(fd);
+		return -1;
+	}
+	c->ts = ts;
+	TAILQ_INSERT_TAIL(&ts->conns, c, entry);
+	ts->nconns++;
+	bufferevent_setcb(c->bev, conn_read, conn_drained, conn_event, c);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, IN_MAX);
+	bufferevent_set_timeouts(c->bev, &idle, &idle);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	return 0;
+}
+
+/*
+ * When full, the least recently active connection makes room: smtpd's
+ * table connects anew when it finds its connection closed, and a new
+ * connection is the most recent, so it is read before ACCEPT_BATCH
+ * (< CONN_MAX) others could push it out.  Out of descriptors, the
+ * least recently active gives its descriptor back likewise; libevent
+ * closes it on the next turn of the loop, when the listener, still
+ * readable, is back.  With none to give back, accepting pauses.
+ */
+static void
+conn_accept(int fd, short ev, void *arg)
+{
+	struct tablesrv	*ts = arg;
+	int		 c, i;
+
+	(void)ev;
+	for (i = 0; i < ACCEPT_BATCH; i++) {
+		if ((c = accept4(fd, NULL, NULL, SOCK_NONBLOCK |
+		    SOCK_CLOEXEC)) == -1) {
+			if (errno != EMFILE && errno != ENFILE)
+				return;
+			if (TAILQ_EMPTY(&ts->conns))
+				accept_pause(ts);
+			else
+				conn_free(TAILQ_FIRST(&ts->conns));
+			return;
+		}
+		if (ts->nconns >= CONN_MAX)
+			conn_free(TAILQ_FIRST(&ts->conns));
+		(void)conn_new(ts, c);
+	}
+}
+
+/* -g (a name or a number), else the group of the smtpd lookup user. */
+static gid_t
+sock_group(const char *name)
+{
+	struct group	*gr;
+	struct passwd	*pw;
+	char		*end;
+	unsigned long	 n;
+	size_t		 i;
+
+	if (name != NULL) {
+		if ((gr = getgrnam(name)) != NULL)
+			return gr->gr_gid;
+		errno = 0;
+		n = strtoul(name, &end, 10);
+		if (name[0] < '0' || name[0] > '9' || *end != '\0' ||
+		    errno != 0 || n >= INT32_MAX)
+			fatalx("-g %s: no such group", name);
+		return (gid_t)n;
+	}
+	for (i = 0; i < sizeof(smtpd_users) / sizeof(smtpd_users[0]); i++)
+		if ((pw = getpwnam(smtpd_users[i])) != NULL)
+			return pw->pw_gid;
+	return (gid_t)-1;
+}
+
+/*
+ * Whoever may write the directory may put another socket in its place:
+ * only root, or the user the filter runs as, may.
+ */
+static void
+sock_dir_check(const char *path, int missing_ok)
+{
+	char		 dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char		*slash;
+	struct stat	 st;
+
+	(void)snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		(void)snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if (stat(dir, &st) == -1) {
+		if (missing_ok && errno == ENOENT)
+			return;
+		fatal("%s", dir);
+	}
+	if (!S_ISDIR(st.st_mode) || (st.st_uid != 0 &&
+	    st.st_uid != geteuid()) || (st.st_mode & (S_IWGRP | S_IWOTH)))
+		fatalx("%s: the directory of the table socket must be owned "
+		    "by root or uid %ld, and writable by its owner only", dir,
+		    (long)geteuid());
+}
+
+/*
+ * Not started as root: the filter's own socket, in the group of -g or
+ * of the lookup user when the user is in it, else its own group.
+ */
+static void
+sock_owner_user(const char *path, const char *group, gid_t gid)
+{
+	if (gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) == 0)
+		return;
+	if (group != NULL)
+		fatal("chown %s to group %s", path, group);
+	if (chown(path, (uid_t)-1, getegid()) == -1)
+		fatal("chown %s", path);
+	log_info("%s: mode 0660, group %ld: not in the group of the smtpd "
+	    "lookup user", path, (long)getegid());
+}
+
+/*
+ * Made before privileges go, for the lookup process of smtpd only:
+ * mode 0660, owned by root and the group of -g, by default that of the
+ * first of the users _smtpd and opensmtpd that exists.
+ */
+int
+tablesrv_listen(const char *path, const char *group)
+{
+	gid_t	 gid = sock_group(group);
 	int	 fd;
 
+	if (geteuid() == 0 && gid == (gid_t)-1)
+		fatalx("%s: no user _smtpd or opensmtpd: name the group of "
+		    "the smtpd lookup user with -g", path);
+	sock_dir_check(path, 1);
 	fd = listen_unix(path);
+	sock_dir_check(path, 0);
+	/* Not listening yet: nobody connects before the mode is set. */
+	if (chmod(path, 0660) == -1)
+		fatal("chmod %s", path);
+	if (geteuid() == 0) {
+		if (chown(path, 0, gid) == -1)
+			fatal("chown %s", path);
+	} else
+		sock_owner_user(path, group, gid);
 	if (listen(fd, 64) == -1)
 		fatal("listen %s", path);
 	return fd;
@@ -161,9 +344,11 @@ tablesrv_start(struct event_base *base, int fd, struct vcache *vc)
 		return NULL;
 	ts->vc = vc;
 	ts->fd = fd;
+	TAILQ_INIT(&ts->conns);
 	evutil_make_socket_nonblocking(fd);
 	event_assign(&ts->ev, base, fd, EV_READ | EV_PERSIST, conn_accept,
 	    ts);
+	evtimer_assign(&ts->resume, base, accept_resume, ts);
 	event_add(&ts->ev, NULL);
 	return ts;
 }

@@ -54,8 +54,9 @@ const struct vcache_timing vcache_timing_default = {
 	86400,		/* stale_max: without the network process, the
 			   oldest verdict still served */
 	5,		/* tick: seconds between refresh rounds */
-	10		/* lead: refresh a verdict in use this long
+	10,		/* lead: refresh a verdict in use this long
 			   before it expires */
+	600		/* inuse: used this recently, it is kept fresh */
 };
 
 enum seg {
@@ -80,15 +81,15 @@ struct ventry {
 	LIST_ENTRY(ventry)	 bucket;
 	TAILQ_ENTRY(ventry)	 lru;		/* in its segment */
 	TAILQ_ENTRY(ventry)	 line;		/* waiting to be asked */
-	TAILQ_ENTRY(ventry)	 warm;		/* used since its verdict */
 	TAILQ_HEAD(, vwaiter)	 waiters;
 	struct verdict		 v;
 	struct verdict		*last;		/* last enforce or dane */
 	time_t			 expires;
 	time_t			 updated;
+	time_t			 used;
 	unsigned		 rr;		/* relay host rotation */
 	uint8_t			 seg, queued;
-	uint8_t			 have, inflight, in_warm, waking;
+	uint8_t			 have, inflight, waking;
 	char			 domain[];
 };
 
@@ -103,7 +104,7 @@ struct vcache {
 	size_t			 nbuckets;
 	struct ventries		 seg[2];
 	size_t			 nseg[2];
-	struct ventries		 urgent, refresh, warm;
+	struct ventries		 urgent, refresh;
 	size_t			 nrefresh;
 	size_t			 n, max, prob_max, ninflight;
 	uint32_t		 nextid;
@@ -146,20 +147,11 @@ unqueue(struct vcache *vc, struct ventry *e)
 }
 
 static void
-unwarm(struct vcache *vc, struct ventry *e)
-{
-	if (e->in_warm)
-		TAILQ_REMOVE(&vc->warm, e, warm);
-	e->in_warm = 0;
-}
-
-static void
 entry_free(struct vcache *vc, struct ventry *e)
 {
 	LIST_REMOVE(e, bucket);
 	TAILQ_REMOVE(&vc->seg[e->seg], e, lru);
 	vc->nseg[e->seg]--;
-	unwarm(vc, e);
 	vwire_clear(&e->v);
 	if (e->last != NULL) {
 		vwire_clear(e->last);
@@ -224,11 +216,10 @@ create(struct vcache *vc, const char *domain)
 
 /*
  * A use: to the head of its segment, and a use of a verdict already
- * in moves the entry out of probation.  Used since its verdict came,
- * it is in use: the tick keeps it fresh.
+ * in moves the entry out of probation: it is in use.
  */
 static void
-touch(struct vcache *vc, struct ventry *e)
+touch(struct vcache *vc, struct ventry *e, time_t now)
 {
 	TAILQ_REMOVE(&vc->seg[e->seg], e, lru);
 	vc->nseg[e->seg]--;
@@ -236,10 +227,7 @@ touch(struct vcache *vc, struct ventry *e)
 		e->seg = SEG_MAIN;
 	TAILQ_INSERT_HEAD(&vc->seg[e->seg], e, lru);
 	vc->nseg[e->seg]++;
-	if (e->have && !e->in_warm) {
-		TAILQ_INSERT_TAIL(&vc->warm, e, warm);
-		e->in_warm = 1;
-	}
+	e->used = now;
 }
 
 static int
@@ -364,7 +352,6 @@ vc_msg(void *arg, uint32_t type, uint32_t id, const uint8_t *p, size_t len)
 	e->have = 1;
 	e->updated = now;
 	e->expires = now + (v.ttl > 0 ? v.ttl : 1);
-	unwarm(vc, e);
 	wake(e);
 	send_queued(vc);
 }
@@ -407,9 +394,11 @@ vc_eof(void *arg)
 }
 
 /*
- * Keep the verdicts in use fresh: each round asks again for those
- * used since their verdict came that expire within the lead time.
- * One refresh per use at most, so the work follows the mail.
+ * Keep the verdicts in use fresh: each round asks again for those of
+ * the main list used within the last t.inuse seconds that expire
+ * within the lead time.  The main list is in order of use, so the
+ * round stops at the first one used earlier.  Domains used once, such
+ * as a flood of new ones, stay on probation and are not refreshed.
  */
 static void
 vc_tick(int fd, short ev, void *arg)
@@ -420,9 +409,12 @@ vc_tick(int fd, short ev, void *arg)
 
 	(void)fd;
 	(void)ev;
-	TAILQ_FOREACH(e, &vc->warm, warm)
-		if (e->expires - now <= vc->t.lead)
+	TAILQ_FOREACH(e, &vc->seg[SEG_MAIN], lru) {
+		if (now - e->used > vc->t.inuse)
+			break;
+		if (e->have && e->expires - now <= vc->t.lead)
 			ask(vc, e, 0);
+	}
 }
 
 struct vcache *
@@ -451,7 +443,6 @@ vcache_new(struct event_base *base, int netfd, size_t max,
 	TAILQ_INIT(&vc->seg[SEG_MAIN]);
 	TAILQ_INIT(&vc->urgent);
 	TAILQ_INIT(&vc->refresh);
-	TAILQ_INIT(&vc->warm);
 	if ((vc->ipc = ipc_new(base, netfd, vc_msg, vc_eof, vc)) == NULL ||
 	    (vc->tick = event_new(base, -1, EV_PERSIST, vc_tick, vc)) == NULL) {
 		ipc_free(vc->ipc);
@@ -496,7 +487,7 @@ vcache_lookup(struct vcache *vc, const char *domain, vcache_cb cb, void *arg,
 	if ((e = find(vc, domain)) == NULL &&
 	    (e = create(vc, domain)) == NULL)
 		return VC_ERROR;
-	touch(vc, e);
+	touch(vc, e, now);
 	if (vc->dead) {
 		*vp = dead_answer(vc, e, now);
 		return VC_HIT;
@@ -531,7 +522,7 @@ vcache_peek(struct vcache *vc, const char *domain)
 	if ((e = find(vc, domain)) == NULL &&
 	    (e = create(vc, domain)) == NULL)
 		return NULL;
-	touch(vc, e);
+	touch(vc, e, now);
 	if (vc->dead)
 		return e->have && now - e->updated < vc->t.stale_max ?
 		    &e->v : NULL;

@@ -114,11 +114,11 @@ static const char *const bad_name[BAD_N] = {
 	"unknown message type"
 };
 
-/* stale_max, tick, lead */
-static const struct vcache_timing t_main = { 60, 3600, 1 };
-static const struct vcache_timing t_tick = { 60, 1, 2 };
-static const struct vcache_timing t_lru = { 600, 3600, 1 };
-static const struct vcache_timing t_eof = { 2, 3600, 1 };
+/* stale_max, tick, lead, inuse */
+static const struct vcache_timing t_main = { 60, 3600, 1, 600 };
+static const struct vcache_timing t_tick = { 60, 1, 1, 5 };
+static const struct vcache_timing t_lru = { 600, 3600, 1, 600 };
+static const struct vcache_timing t_eof = { 2, 3600, 1, 600 };
 #define NNETS	7
 
 static struct event_base	*base;
@@ -471,7 +471,7 @@ barrier(struct net *n)
 static void
 test_fatal(void)
 {
-	const struct vcache_timing	 t = { 3, 3600, 1 };
+	const struct vcache_timing	 t = { 3, 3600, 1, 600 };
 	pid_t				 pid;
 	int				 sv[2], status, fd;
 
@@ -796,8 +796,9 @@ test_ttl(struct net *n)
 }
 
 /*
- * Verdicts in use are refreshed before they expire, without a
- * lookup; those not used since their verdict came are left to expire.
+ * Verdicts in use, used again once in (out of probation) and within
+ * the last inuse seconds, are refreshed before they expire, without a
+ * lookup; others are left to expire.
  */
 static void
 test_tick(struct net *n)
@@ -807,9 +808,10 @@ test_tick(struct net *n)
 	struct vwaiter		*w;
 	const struct query	*q;
 	const char		*d = "tick.example", *i = "idle.tick.example";
-	time_t			 sent = 0, isent = 0;
+	time_t			 sent = 0, isent = 0, used;
+	size_t			 n1;
 
-	pack_ttl = 4;
+	pack_ttl = 3;
 	if (vcache_lookup(n->vc, d, on_verdict, &r, &v, &w) == VC_WAIT &&
 	    wait_queries(n, d, 1, WAIT_MAX)) {
 		sent = time(NULL);
@@ -825,22 +827,34 @@ test_tick(struct net *n)
 	regress_check(wait_called(&r) && wait_called(&ri) &&
 	    vcache_peek(n->vc, d) != NULL, "setup: two verdicts, one used "
 	    "again");
-	regress_check(wait_queries(n, d, 2, 4 + 2),
+	used = time(NULL);
+	regress_check(wait_queries(n, d, 2, 3 + 2),
 	    "the tick refreshes a verdict in use, with no lookup");
 	q = last_query(n, d);
-	regress_check(nqueries(n, d) == 2 && q->when - sent >= 4 - 2 - 1 &&
-	    q->when < sent + 4, "the refresh comes within the lead time, "
-	    "before the verdict expires");
+	regress_check(nqueries(n, d) == 2 && q->when < sent + 3,
+	    "the refresh comes within the lead time, before it expires");
 	if (nqueries(n, d) == 2)
 		regress_diag("refresh %lld s after the answer",
 		    (long long)(q->when - sent));
 	send_verdict(n, d, VERDICT_STS_ENFORCE, "enforce", "mx.tick.example",
 	    NULL);
-	wait_until(isent + 4 + 2);
+	wait_until(isent + 3 + 2);
 	regress_check(barrier(n) && nqueries(n, i) == 1,
-	    "a verdict not used since it came is not refreshed");
-	regress_check(barrier(n) && nqueries(n, d) == 2,
-	    "once refreshed and not used again, it is not refreshed again");
+	    "a verdict used once, on probation, is not refreshed");
+
+	/* Answer whatever comes, until it is no longer in use. */
+	pack_ttl = 2;
+	while (time(NULL) <= used + t_tick.inuse + 2) {
+		n1 = nqueries(n, d);
+		if (wait_queries(n, d, n1 + 1, 1))
+			send_verdict(n, d, VERDICT_STS_ENFORCE, "enforce",
+			    "mx.tick.example", NULL);
+	}
+	n1 = nqueries(n, d);
+	wait_until(time(NULL) + 3);
+	regress_check(barrier(n) && nqueries(n, d) == n1 && n1 >= 3,
+	    "not used for the last inuse seconds, it is no longer refreshed "
+	    "(%zu refreshes)", n1 - 1);
 	pack_ttl = 600;
 }
 
