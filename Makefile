@@ -48,11 +48,12 @@ PROG_OBJS=	filter-mtasts/main.o filter-mtasts/cmd_match.o \
 		filter-mtasts/${SANDBOX}
 REGRESS_PROGS=	regress/test_record regress/test_policy regress/test_match \
 		regress/test_http regress/test_dns_wire regress/test_dane \
-		regress/test_cache regress/test_vcache
+		regress/test_cache regress/test_vcache regress/test_fetch
 REGRESS_OBJS=	regress/test_record.o regress/test_policy.o \
 		regress/test_match.o regress/test_http.o \
 		regress/test_dns_wire.o regress/test_dane.o \
-		regress/test_cache.o regress/test_vcache.o regress/regress.o
+		regress/test_cache.o regress/test_vcache.o regress/regress.o \
+		regress/test_fetch.o regress/tlsserv.o
 FUZZ_PROGS=	regress/fuzz/fuzz_record regress/fuzz/fuzz_policy \
 		regress/fuzz/fuzz_match regress/fuzz/fuzz_http \
 		regress/fuzz/fuzz_dns_wire regress/fuzz/fuzz_vwire \
@@ -111,6 +112,11 @@ regress/test_vcache: regress/test_vcache.o regress/regress.o \
 	    regress/regress.o filter-mtasts/vcache.o filter-mtasts/ipc.o \
 	    filter-mtasts/vwire.o filter-mtasts/log.o ${LIB} ${PKG_LIBS}
 regress/test_vcache.o: filter-mtasts/extern.h
+regress/test_fetch: regress/test_fetch.o regress/tlsserv.o regress/regress.o \
+    ${LIB}
+	${CC} ${CFLAGS} ${LDFLAGS} -o $@ regress/test_fetch.o \
+	    regress/tlsserv.o regress/regress.o ${LIB} ${PKG_LIBS}
+regress/test_fetch.o regress/tlsserv.o: regress/tlsserv.h
 
 # The suite against the build in this tree.
 regress: all regress-progs
