@@ -167,14 +167,19 @@ demo: all
 	sh regress/demo.sh
 
 # Speed and memory, never part of the test run.
-bench: all bench/bench_cache
+bench: all bench/bench_cache bench/bench_http
 	bench/bench_cache 10000
+	bench/bench_http
 	sh bench/query.sh 20
 	sh regress/mta/mta.sh bench -n 50000 -c 8
 
 bench/bench_cache: bench/bench_cache.c ${LIB}
 	${CC} ${ALL_CFLAGS} ${LDFLAGS} -o $@ bench/bench_cache.c ${LIB} \
 	    ${PKG_LIBS}
+bench/bench_http: bench/bench_http.c regress/tlsserv.c regress/tlsserv.h \
+    ${LIB}
+	${CC} ${ALL_CFLAGS} -Iregress ${LDFLAGS} -o $@ bench/bench_http.c \
+	    regress/tlsserv.c ${LIB} ${PKG_LIBS}
 
 lint:
 	mandoc -Tlint -Wstyle ${MANS}
@@ -191,6 +196,7 @@ install: all
 clean:
 	rm -f ${LIB} ${LIB_OBJS} ${PROG_OBJS} filter-mtasts/${PROG}
 	rm -f filter-mtasts/sandbox-*.o
-	rm -f ${REGRESS_OBJS} ${REGRESS_PROGS} ${FUZZ_PROGS} bench/bench_cache
+	rm -f ${REGRESS_OBJS} ${REGRESS_PROGS} ${FUZZ_PROGS} bench/bench_cache \
+	    bench/bench_http
 
 .PHONY: all bench fuzz-progs regress regress-progs test fuzz demo lint install clean
