@@ -22,6 +22,7 @@
 
 #include <errno.h>
 #include <event.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -421,9 +422,10 @@ fetch_begin(struct fetch *f)
 {
 	struct timeval	 tv = { f->fr->timeout, 0 };
 
-	if (clock_gettime(CLOCK_MONOTONIC, &f->deadline) == -1)
-		f->deadline.tv_sec = 0;		/* the timer alone */
-	f->deadline.tv_sec += f->fr->timeout;
+	if (clock_gettime(CLOCK_MONOTONIC, &f->deadline) == 0)
+		f->deadline.tv_sec += f->fr->timeout;
+	else
+		f->deadline.tv_sec = INT_MAX;	/* the timer alone */
 	f->state = F_CONNECT;
 	evtimer_del(&f->timer);
 	evtimer_set(&f->timer, fetch_timeout, f);
