@@ -306,8 +306,9 @@ incremental(const uint8_t *data, size_t size)
 	}
 	if (sti == HTTP_MORE)
 		abort();	/* the close always settles it */
+	/* Each byte is looked at a bounded number of times. */
 	if (p.hp_examined > 4 * size + 64)
-		abort();	/* each byte looked at a bounded number of times */
+		abort();
 	http_parser_free(&p);
 	http_response_free(&ri);
 }
