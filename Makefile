@@ -49,12 +49,13 @@ PROG_OBJS=	filter-mtasts/main.o filter-mtasts/cmd_match.o \
 		filter-mtasts/${SANDBOX}
 REGRESS_PROGS=	regress/test_record regress/test_policy regress/test_match \
 		regress/test_http regress/test_dns_wire regress/test_dane \
-		regress/test_cache regress/test_vcache regress/test_reply
+		regress/test_cache regress/test_vcache regress/test_reply \
+		regress/test_fetch
 REGRESS_OBJS=	regress/test_record.o regress/test_policy.o \
 		regress/test_match.o regress/test_http.o \
 		regress/test_dns_wire.o regress/test_dane.o \
 		regress/test_cache.o regress/test_vcache.o regress/test_reply.o \
-		regress/regress.o
+		regress/regress.o regress/test_fetch.o regress/tlsserv.o
 FUZZ_PROGS=	regress/fuzz/fuzz_record regress/fuzz/fuzz_policy \
 		regress/fuzz/fuzz_match regress/fuzz/fuzz_http \
 		regress/fuzz/fuzz_dns_wire regress/fuzz/fuzz_vwire \
@@ -121,6 +122,11 @@ regress/test_reply: regress/test_reply.o regress/regress.o \
     filter-mtasts/reply.o
 	${CC} ${CFLAGS} ${LDFLAGS} -o $@ regress/test_reply.o \
 	    regress/regress.o filter-mtasts/reply.o
+regress/test_fetch: regress/test_fetch.o regress/tlsserv.o regress/regress.o \
+    ${LIB}
+	${CC} ${CFLAGS} ${LDFLAGS} -o $@ regress/test_fetch.o \
+	    regress/tlsserv.o regress/regress.o ${LIB} ${PKG_LIBS}
+regress/test_fetch.o regress/tlsserv.o: regress/tlsserv.h
 
 # The suite against the build in this tree.
 regress: all regress-progs
@@ -194,14 +200,19 @@ demo: all
 	sh regress/demo.sh
 
 # Speed and memory, never part of the test run.
-bench: all bench/bench_cache
+bench: all bench/bench_cache bench/bench_http
 	bench/bench_cache 100000 10000
+	bench/bench_http
 	sh bench/query.sh 20
 	sh regress/mta/mta.sh bench -n 50000 -c 8
 
 bench/bench_cache: bench/bench_cache.c ${LIB}
 	${CC} ${ALL_CFLAGS} ${LDFLAGS} -o $@ bench/bench_cache.c ${LIB} \
 	    ${PKG_LIBS}
+bench/bench_http: bench/bench_http.c regress/tlsserv.c regress/tlsserv.h \
+    ${LIB}
+	${CC} ${ALL_CFLAGS} -Iregress ${LDFLAGS} -o $@ bench/bench_http.c \
+	    regress/tlsserv.c ${LIB} ${PKG_LIBS}
 
 lint:
 	mandoc -Tlint -Wstyle ${MANS}
@@ -218,6 +229,7 @@ install: all
 clean:
 	rm -f ${LIB} ${LIB_OBJS} ${PROG_OBJS} filter-mtasts/${PROG}
 	rm -f filter-mtasts/sandbox-*.o
-	rm -f ${REGRESS_OBJS} ${REGRESS_PROGS} ${FUZZ_PROGS} bench/bench_cache
+	rm -f ${REGRESS_OBJS} ${REGRESS_PROGS} ${FUZZ_PROGS} bench/bench_cache \
+	    bench/bench_http
 
 .PHONY: all bench fuzz-progs regress regress-progs test fuzz demo lint install clean

@@ -22,9 +22,11 @@
 
 #include <errno.h>
 #include <event.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <tls.h>
 #include <unistd.h>
 
@@ -36,10 +38,16 @@
  * (tls_connect_socket() takes the name); we do the non-blocking
  * connect to addresses already looked up, the request, and the time
  * limit.  Nothing here blocks, not even name resolution.
+ *
+ * The time limit holds against a server that keeps sending: the reads
+ * go back to the loop after READ_BURST of them, and every step first
+ * looks at the deadline on the monotonic clock, so neither a busy read
+ * loop nor the loop's order of callbacks lets a fetch outlive it.
  */
 
 #define FETCH_ADDRS	8
-#define READ_CHUNK	8192
+#define READ_CHUNK	8192		/* first room for the response */
+#define READ_BURST	32		/* tls_read() calls per callback */
 #define POLICY_PATH	"/.well-known/mta-sts.txt"
 
 enum fetch_state {
@@ -60,10 +68,12 @@ struct fetch {
 	int			 fd;
 	struct tls		*tls;
 	struct event		 io, timer;
+	struct timespec		 deadline;	/* CLOCK_MONOTONIC */
 	char			 req[DNS_NAME_MAX + 160];
 	size_t			 reqlen, reqoff;
 	char			*buf;
-	size_t			 len;
+	size_t			 len, cap;
+	struct http_parser	 hp;
 	char			 err[STS_ERR_MAX];
 	char			 connerr[64];	/* last connect(2) error */
 	fetch_cb		 cb;
@@ -146,6 +156,18 @@ fetch_wait(struct fetch *f, short what)
 	event_add(&f->io, NULL);
 }
 
+/* Run again from the loop, whose other events go first. */
+static void
+fetch_yield(struct fetch *f)
+{
+	struct timeval	 now = { 0, 0 };
+
+	event_del(&f->io);
+	evtimer_set(&f->io, fetch_step, f);
+	event_base_set(f->fr->base, &f->io);
+	evtimer_add(&f->io, &now);
+}
+
 static void
 fetch_teardown(struct fetch *f)
 {
@@ -163,6 +185,7 @@ fetch_teardown(struct fetch *f)
 	}
 	if (f->fd != -1)
 		close(f->fd);
+	http_parser_free(&f->hp);
 	free(f->buf);
 	free(f);
 	fetcher_run(fr);
@@ -190,15 +213,32 @@ fetch_fail(struct fetch *f, const char *fmt, const char *detail)
 }
 
 static void
-fetch_timeout(int fd, short ev, void *arg)
+fetch_expire(struct fetch *f)
 {
-	struct fetch	*f = arg;
-	char		 secs[16];
+	char	 secs[16];
 
-	(void)fd;
-	(void)ev;
 	(void)snprintf(secs, sizeof(secs), "%d", f->fr->timeout);
 	fetch_fail(f, "no complete answer within %s s", secs);
+}
+
+static void
+fetch_timeout(int fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	fetch_expire(arg);
+}
+
+static int
+fetch_expired(const struct fetch *f)
+{
+	struct timespec	 now;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &now) == -1)
+		return 0;	/* the timer still holds */
+	return now.tv_sec > f->deadline.tv_sec ||
+	    (now.tv_sec == f->deadline.tv_sec &&
+	    now.tv_nsec >= f->deadline.tv_nsec);
 }
 
 /* Next address; non-blocking, so the answer comes as EV_WRITE. */
@@ -276,45 +316,66 @@ tls_again(struct fetch *f, ssize_t r)
 	return 1;
 }
 
+/* Room for the next read: doubled, up to HTTP_RAW_MAX in all. */
+static int
+fetch_room(struct fetch *f)
+{
+	size_t	 cap;
+	char	*nb;
+
+	if (f->len < f->cap)
+		return 0;
+	cap = f->cap == 0 ? READ_CHUNK : 2 * f->cap;
+	if (cap > HTTP_RAW_MAX)
+		cap = HTTP_RAW_MAX;
+	if ((nb = realloc(f->buf, cap)) == NULL)
+		return -1;
+	f->buf = nb;
+	f->cap = cap;
+	return 0;
+}
+
+/*
+ * At most READ_BURST reads, each handed to the parser, which goes on
+ * where it stopped; then back to the loop, so that the timer and the
+ * other fetches have their turn however fast the server sends.
+ */
 static void
 fetch_read(struct fetch *f)
 {
 	struct http_response	 resp = { 0, NULL, 0 };
+	char			 why[STS_ERR_MAX];
 	ssize_t			 r;
-	char			*nb;
-	int			 st, eof;
+	int			 i, st, eof;
 
-	for (;;) {
+	for (i = 0; i < READ_BURST; i++) {
 		if (f->len == HTTP_RAW_MAX) {
 			fetch_fail(f, "%s", "response too large");
 			return;
 		}
-		if ((nb = realloc(f->buf, f->len + READ_CHUNK)) == NULL) {
+		if (fetch_room(f) == -1) {
 			fetch_fail(f, "%s", "out of memory");
 			return;
 		}
-		f->buf = nb;
-		r = tls_read(f->tls, f->buf + f->len, HTTP_RAW_MAX - f->len <
-		    READ_CHUNK ? HTTP_RAW_MAX - f->len : READ_CHUNK);
+		r = tls_read(f->tls, f->buf + f->len, f->cap - f->len);
 		if (tls_again(f, r))
 			return;
 		eof = r == 0;
 		f->len += r;
-		st = http_parse(f->buf, f->len, eof, &resp, f->err,
-		    sizeof(f->err));
+		st = http_parser_feed(&f->hp, f->buf, f->len, eof, &resp,
+		    f->err, sizeof(f->err));
 		if (st == HTTP_DONE) {
 			fetch_finish(f, 1, resp.body, resp.len);
 			http_response_free(&resp);
 			return;
 		}
 		if (st == HTTP_ERROR || eof) {
-			char why[STS_ERR_MAX];
-
 			(void)snprintf(why, sizeof(why), "%s", f->err);
 			fetch_fail(f, "%s", why);
 			return;
 		}
 	}
+	fetch_yield(f);
 }
 
 static void
@@ -325,6 +386,10 @@ fetch_step(int fd, short ev, void *arg)
 
 	(void)fd;
 	(void)ev;
+	if (fetch_expired(f)) {
+		fetch_expire(f);
+		return;
+	}
 	switch (f->state) {
 	case F_CONNECT:
 		fetch_connected(f);
@@ -357,6 +422,10 @@ fetch_begin(struct fetch *f)
 {
 	struct timeval	 tv = { f->fr->timeout, 0 };
 
+	if (clock_gettime(CLOCK_MONOTONIC, &f->deadline) == 0)
+		f->deadline.tv_sec += f->fr->timeout;
+	else
+		f->deadline.tv_sec = INT_MAX;	/* the timer alone */
 	f->state = F_CONNECT;
 	evtimer_del(&f->timer);
 	evtimer_set(&f->timer, fetch_timeout, f);
@@ -409,6 +478,7 @@ fetch_start(struct fetcher *fr, const char *host,
 	f->cb = cb;
 	f->arg = arg;
 	f->state = F_QUEUED;
+	http_parser_init(&f->hp);
 	(void)snprintf(f->host, sizeof(f->host), "%s", host);
 	f->naddrs = naddrs < FETCH_ADDRS ? naddrs : FETCH_ADDRS;
 	memcpy(f->addrs, addrs, f->naddrs * sizeof(*addrs));

@@ -27,16 +27,27 @@
  * 200 only (no redirect is followed), media type text/plain, and a
  * body of at most STS_POLICY_MAX bytes however it is framed (length,
  * chunked or until close).  A body cut short is an error, never a
- * policy made of its prefix.  The whole buffer is parsed again on
- * each call: it is small, and it keeps the parser free of state.
+ * policy made of its prefix.
+ *
+ * A hostile server may send its answer a byte at a time, so the parser
+ * resumes where it stopped: the search for a line end goes on from
+ * where the last one gave up, a line is parsed once it is complete,
+ * chunk data is copied once it is all there.  Each byte is looked at a
+ * bounded number of times however the response is cut into reads.
  */
 
-struct hdrs {
-	int		 chunked;
-	int		 have_length;
-	size_t		 length;
-	int		 have_type;
+enum {
+	HP_STATUS,		/* the status line */
+	HP_HEADERS,		/* field lines, up to the empty line */
+	HP_BODY,		/* Content-Length or until the close */
+	HP_CHUNK_SIZE,		/* a chunk size line */
+	HP_CHUNK_DATA,		/* hp_length bytes, then CRLF or LF */
+	HP_CHUNK_LF,		/* the LF that ends the chunk data */
+	HP_TRAILER,		/* trailer lines, up to the empty line */
+	HP_SPENT		/* HTTP_DONE or HTTP_ERROR was returned */
 };
+
+#define HP_STEP		2	/* chunk_step() moved on, beside HTTP_* */
 
 struct view {
 	const char	*s;
@@ -82,18 +93,33 @@ view_is(struct view v, const char *lit)
 	return v.len == strlen(lit) && strncasecmp(v.s, lit, v.len) == 0;
 }
 
-/* The next line, without CRLF or LF; NULL when there is none yet. */
+/*
+ * The next line from hp_pos within the first lim bytes, without CRLF
+ * or LF; NULL when it is not complete yet.  The search for its LF goes
+ * on from where the last call left it.
+ */
 static const char *
-next_line(const char *s, size_t len, size_t *pos, size_t *linelen)
+next_line(struct http_parser *p, const char *s, size_t lim,
+    size_t *linelen)
 {
-	const char	*l = s + *pos, *nl;
+	const char	*l = s + p->hp_pos, *nl;
 
-	if (*pos >= len || (nl = memchr(l, '\n', len - *pos)) == NULL)
+	if (p->hp_scan < p->hp_pos)
+		p->hp_scan = p->hp_pos;
+	if (p->hp_scan >= lim)
 		return NULL;
+	if ((nl = memchr(s + p->hp_scan, '\n', lim - p->hp_scan)) == NULL) {
+		p->hp_examined += lim - p->hp_scan;
+		p->hp_scan = lim;
+		return NULL;
+	}
+	p->hp_examined += nl - (s + p->hp_scan) + 1;
 	*linelen = nl - l;
-	*pos += *linelen + 1;
+	p->hp_pos = p->hp_scan = nl - s + 1;
 	if (*linelen > 0 && l[*linelen - 1] == '\r')
 		(*linelen)--;
+	/* The line parsers read it once more. */
+	p->hp_examined += *linelen;
 	return l;
 }
 
@@ -122,7 +148,7 @@ parse_status(const char *l, size_t len, char *err, size_t errsz)
 }
 
 static int
-parse_length(struct hdrs *h, struct view v, char *err, size_t errsz)
+parse_length(struct http_parser *p, struct view v, char *err, size_t errsz)
 {
 	size_t	 n = 0, i;
 
@@ -141,23 +167,23 @@ parse_length(struct hdrs *h, struct view v, char *err, size_t errsz)
 		    "policy limit", STS_POLICY_MAX);
 		return HTTP_ERROR;
 	}
-	if (h->have_length && h->length != n)
+	if (p->hp_have_length && p->hp_length != n)
 		return herr(err, errsz, "conflicting Content-Length", NULL);
-	h->have_length = 1;
-	h->length = n;
+	p->hp_have_length = 1;
+	p->hp_length = n;
 	return 0;
 }
 
 /* RFC 8461 3.3: text/plain; every parameter is ignored. */
 static int
-parse_type(struct hdrs *h, struct view v, char *err, size_t errsz)
+parse_type(struct http_parser *p, struct view v, char *err, size_t errsz)
 {
 	const char	*semi = memchr(v.s, ';', v.len);
 	struct view	 mt = trim(v.s, semi ? (size_t)(semi - v.s) : v.len);
 
-	if (h->have_type)
+	if (p->hp_have_type)
 		return herr(err, errsz, "more than one Content-Type", NULL);
-	h->have_type = 1;
+	p->hp_have_type = 1;
 	if (!view_is(mt, "text/plain"))
 		return herr(err, errsz, "Content-Type \"%s\", not text/plain",
 		    mt.s);
@@ -165,7 +191,7 @@ parse_type(struct hdrs *h, struct view v, char *err, size_t errsz)
 }
 
 static int
-parse_header(struct hdrs *h, const char *l, size_t len, char *err,
+parse_header(struct http_parser *p, const char *l, size_t len, char *err,
     size_t errsz)
 {
 	const char	*colon;
@@ -183,31 +209,54 @@ parse_header(struct hdrs *h, const char *l, size_t len, char *err,
 	name.len = colon - l;
 	v = trim(colon + 1, len - name.len - 1);
 	if (view_is(name, "Content-Length"))
-		return parse_length(h, v, err, errsz);
+		return parse_length(p, v, err, errsz);
 	if (view_is(name, "Content-Type"))
-		return parse_type(h, v, err, errsz);
+		return parse_type(p, v, err, errsz);
 	if (view_is(name, "Transfer-Encoding")) {
 		if (!view_is(v, "chunked"))
 			return herr(err, errsz, "unsupported "
 			    "Transfer-Encoding", NULL);
-		h->chunked = 1;
+		p->hp_chunked = 1;
 	}
 	return 0;
 }
 
+/* Decoded chunk data; the room doubles so that 1-byte chunks stay cheap. */
 static int
-body_copy(struct http_response *r, const char *s, size_t len, char *err,
+body_add(struct http_parser *p, const char *s, size_t len, char *err,
     size_t errsz)
 {
+	size_t	 cap;
 	char	*b;
 
-	if ((b = realloc(r->body, r->len + len + 1)) == NULL)
-		return herr(err, errsz, "out of memory", NULL);
-	memcpy(b + r->len, s, len);
-	r->len += len;
-	b[r->len] = '\0';
-	r->body = b;
+	if (p->hp_blen + len + 1 > p->hp_bcap) {
+		if ((cap = 2 * p->hp_bcap) < p->hp_blen + len + 1)
+			cap = p->hp_blen + len + 1;
+		if ((b = realloc(p->hp_body, cap)) == NULL)
+			return herr(err, errsz, "out of memory", NULL);
+		p->hp_body = b;
+		p->hp_bcap = cap;
+	}
+	memcpy(p->hp_body + p->hp_blen, s, len);
+	p->hp_blen += len;
+	p->hp_body[p->hp_blen] = '\0';
+	p->hp_examined += len;
 	return 0;
+}
+
+/* The body, set even when it is empty, goes to the caller. */
+static int
+body_done(struct http_parser *p, struct http_response *r, char *err,
+    size_t errsz)
+{
+	if (body_add(p, "", 0, err, errsz) == HTTP_ERROR)
+		return HTTP_ERROR;
+	r->status = 200;
+	r->body = p->hp_body;
+	r->len = p->hp_blen;
+	p->hp_body = NULL;
+	p->hp_blen = p->hp_bcap = 0;
+	return HTTP_DONE;
 }
 
 static size_t
@@ -236,135 +285,188 @@ hex_size(const char *l, size_t len, int *ok)
 	return n;
 }
 
-/* RFC 9112 7.1, with the policy limit on the decoded size. */
+/* One step of RFC 9112 7.1, with the policy limit on the decoded size. */
 static int
-parse_chunked(struct http_response *r, const char *s, size_t len, int eof,
-    char *err, size_t errsz)
+chunk_step(struct http_parser *p, const char *s, size_t len,
+    struct http_response *r, char *err, size_t errsz)
 {
 	const char	*l;
-	size_t		 pos = 0, ll, n;
+	size_t		 ll, n;
 	int		 ok;
 
-	for (;;) {
-		if ((l = next_line(s, len, &pos, &ll)) == NULL)
-			break;
+	switch (p->hp_state) {
+	case HP_CHUNK_SIZE:
+		if ((l = next_line(p, s, len, &ll)) == NULL)
+			return HTTP_MORE;
 		n = hex_size(l, ll, &ok);
 		if (!ok)
 			return herr(err, errsz, "malformed chunk size", NULL);
-		if (n > STS_POLICY_MAX - r->len) {
+		if (n > STS_POLICY_MAX - p->hp_blen) {
 			(void)snprintf(err, errsz, "chunked body larger than "
 			    "%d bytes", STS_POLICY_MAX);
 			return HTTP_ERROR;
 		}
-		if (n == 0) {
-			while ((l = next_line(s, len, &pos, &ll)) != NULL) {
-				if (ll != 0)
-					continue;
-				/* Set the body even when it is empty. */
-				return body_copy(r, s, 0, err, errsz) == 0 ?
-				    HTTP_DONE : HTTP_ERROR;
-			}
-			break;
-		}
-		if (len - pos < n + 1)
-			break;
-		if (body_copy(r, s + pos, n, err, errsz) == HTTP_ERROR)
+		p->hp_length = n;
+		p->hp_state = n == 0 ? HP_TRAILER : HP_CHUNK_DATA;
+		return HP_STEP;
+	case HP_CHUNK_DATA:
+		/* The data and the byte after it. */
+		if (len - p->hp_pos < p->hp_length + 1)
+			return HTTP_MORE;
+		if (body_add(p, s + p->hp_pos, p->hp_length, err, errsz) ==
+		    HTTP_ERROR)
 			return HTTP_ERROR;
-		pos += n;
-		if (s[pos] == '\r')
-			pos++;
-		if (pos >= len)
-			break;
-		if (s[pos++] != '\n')
+		p->hp_pos += p->hp_length;
+		if (s[p->hp_pos] == '\r')
+			p->hp_pos++;
+		p->hp_state = HP_CHUNK_LF;
+		return HP_STEP;
+	case HP_CHUNK_LF:
+		if (p->hp_pos >= len)
+			return HTTP_MORE;
+		p->hp_examined++;
+		if (s[p->hp_pos++] != '\n')
 			return herr(err, errsz, "malformed chunk end", NULL);
+		p->hp_state = HP_CHUNK_SIZE;
+		return HP_STEP;
+	default:	/* HP_TRAILER: its fields are ignored */
+		if ((l = next_line(p, s, len, &ll)) == NULL)
+			return HTTP_MORE;
+		if (ll != 0)
+			return HP_STEP;
+		return body_done(p, r, err, errsz);
 	}
-	if (eof)
-		return herr(err, errsz, "chunked body cut short", NULL);
-	return HTTP_MORE;
 }
 
 static int
-parse_body(struct http_response *r, const struct hdrs *h, const char *s,
-    size_t len, int eof, char *err, size_t errsz)
+parse_chunked(struct http_parser *p, const char *s, size_t len, int eof,
+    struct http_response *r, char *err, size_t errsz)
 {
-	if (h->chunked)
-		return parse_chunked(r, s, len, eof, err, errsz);
-	if (h->have_length) {
-		if (len < h->length) {
+	int	 st;
+
+	while ((st = chunk_step(p, s, len, r, err, errsz)) == HP_STEP)
+		continue;
+	if (st == HTTP_MORE && eof)
+		return herr(err, errsz, "chunked body cut short", NULL);
+	return st;
+}
+
+static int
+parse_body(struct http_parser *p, const char *s, size_t len, int eof,
+    struct http_response *r, char *err, size_t errsz)
+{
+	size_t	 avail = len - p->hp_pos;
+
+	if (p->hp_chunked)
+		return parse_chunked(p, s, len, eof, r, err, errsz);
+	if (p->hp_have_length) {
+		if (avail < p->hp_length) {
 			if (!eof)
 				return HTTP_MORE;
 			(void)snprintf(err, errsz, "body cut short: %zu of %zu "
-			    "bytes", len, h->length);
+			    "bytes", avail, p->hp_length);
 			return HTTP_ERROR;
 		}
-		len = h->length;
-	} else if (len > STS_POLICY_MAX) {
+		avail = p->hp_length;
+	} else if (avail > STS_POLICY_MAX) {
 		(void)snprintf(err, errsz, "body larger than %d bytes",
 		    STS_POLICY_MAX);
 		return HTTP_ERROR;
 	} else if (!eof)
 		return HTTP_MORE;
-	if (body_copy(r, s, len, err, errsz) == HTTP_ERROR)
+	if (body_add(p, s + p->hp_pos, avail, err, errsz) == HTTP_ERROR)
 		return HTTP_ERROR;
-	return HTTP_DONE;
+	return body_done(p, r, err, errsz);
 }
 
+/* The header section lies within the first HTTP_HEADER_MAX bytes. */
 static int
-parse_headers(struct hdrs *h, const char *s, size_t len, size_t *bodyoff,
+parse_headers(struct http_parser *p, const char *s, size_t len, int eof,
     char *err, size_t errsz)
 {
 	const char	*l;
-	size_t		 pos = 0, ll;
-	int		 r;
+	size_t		 ll;
 
-	if ((l = next_line(s, len, &pos, &ll)) == NULL)
-		return HTTP_MORE;
-	if ((r = parse_status(l, ll, err, errsz)) == HTTP_ERROR)
-		return HTTP_ERROR;
-	while ((l = next_line(s, len, &pos, &ll)) != NULL) {
+	while ((l = next_line(p, s, len > HTTP_HEADER_MAX ? HTTP_HEADER_MAX :
+	    len, &ll)) != NULL) {
+		if (p->hp_state == HP_STATUS) {
+			if (parse_status(l, ll, err, errsz) == HTTP_ERROR)
+				return HTTP_ERROR;
+			p->hp_state = HP_HEADERS;
+			continue;
+		}
 		if (ll == 0) {
-			*bodyoff = pos;
-			if (h->chunked && h->have_length)
+			if (p->hp_chunked && p->hp_have_length)
 				return herr(err, errsz, "both Content-Length "
 				    "and chunked", NULL);
-			if (!h->have_type)
+			if (!p->hp_have_type)
 				return herr(err, errsz, "no Content-Type "
 				    "(text/plain required)", NULL);
+			p->hp_state = p->hp_chunked ? HP_CHUNK_SIZE : HP_BODY;
 			return HTTP_DONE;
 		}
-		if (parse_header(h, l, ll, err, errsz) == HTTP_ERROR)
+		if (parse_header(p, l, ll, err, errsz) == HTTP_ERROR)
 			return HTTP_ERROR;
 	}
+	if (len >= HTTP_HEADER_MAX)
+		return herr(err, errsz, "response headers too large", NULL);
+	if (eof)
+		return herr(err, errsz, "connection closed in the response "
+		    "headers", NULL);
 	return HTTP_MORE;
+}
+
+void
+http_parser_init(struct http_parser *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->hp_state = HP_STATUS;
+}
+
+void
+http_parser_free(struct http_parser *p)
+{
+	free(p->hp_body);
+	p->hp_body = NULL;
+	p->hp_blen = p->hp_bcap = 0;
+}
+
+int
+http_parser_feed(struct http_parser *p, const char *s, size_t len, int eof,
+    struct http_response *r, char *err, size_t errsz)
+{
+	int	 st = HTTP_DONE;
+
+	http_response_free(r);
+	if (p->hp_state == HP_SPENT)
+		return herr(err, errsz, "HTTP parser called after its end",
+		    NULL);
+	if (len < p->hp_seen) {
+		p->hp_state = HP_SPENT;
+		return herr(err, errsz, "HTTP input shrank", NULL);
+	}
+	p->hp_seen = len;
+	if (p->hp_state == HP_STATUS || p->hp_state == HP_HEADERS)
+		st = parse_headers(p, s, len, eof, err, errsz);
+	if (st == HTTP_DONE)
+		st = parse_body(p, s, len, eof, r, err, errsz);
+	if (st != HTTP_MORE) {
+		p->hp_state = HP_SPENT;
+		http_parser_free(p);
+	}
+	return st;
 }
 
 int
 http_parse(const char *s, size_t len, int eof, struct http_response *r,
     char *err, size_t errsz)
 {
-	struct hdrs	 h;
-	size_t		 off = 0;
-	int		 st;
+	struct http_parser	 p;
+	int			 st;
 
-	http_response_free(r);
-	memset(&h, 0, sizeof(h));
-	st = parse_headers(&h, s, len > HTTP_HEADER_MAX ? HTTP_HEADER_MAX :
-	    len, &off, err, errsz);
-	if (st == HTTP_MORE) {
-		if (len >= HTTP_HEADER_MAX)
-			return herr(err, errsz, "response headers too large",
-			    NULL);
-		if (eof)
-			return herr(err, errsz, "connection closed in the "
-			    "response headers", NULL);
-		return HTTP_MORE;
-	}
-	if (st == HTTP_ERROR)
-		return HTTP_ERROR;
-	r->status = 200;
-	st = parse_body(r, &h, s + off, len - off, eof, err, errsz);
-	if (st != HTTP_DONE)
-		http_response_free(r);
+	http_parser_init(&p);
+	st = http_parser_feed(&p, s, len, eof, r, err, errsz);
+	http_parser_free(&p);
 	return st;
 }
 

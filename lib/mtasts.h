@@ -208,9 +208,13 @@ size_t		 dane_count_usable(const struct dns_msg *);
 
 /*
  * http_parse.c: the response to the policy GET (RFC 8461 3.3).
- * http_parse() is called again with more bytes until it returns
- * HTTP_DONE (body set, 200 text/plain, at most STS_POLICY_MAX bytes)
- * or HTTP_ERROR (err set).  eof says the peer closed.
+ * http_parser_feed() is given all the bytes received so far, the same
+ * buffer longer on each call (it may move), and goes on where it
+ * stopped, so a response costs time linear in its size however it is
+ * cut into reads.  It returns HTTP_MORE until HTTP_DONE (body set, 200
+ * text/plain, at most STS_POLICY_MAX bytes) or HTTP_ERROR (err set);
+ * the parser is spent then.  eof says the peer closed.  http_parse()
+ * is one feed of a fresh parser.
  */
 #define HTTP_MORE		0
 #define HTTP_DONE		1
@@ -224,6 +228,24 @@ struct http_response {
 	size_t		 len;
 };
 
+struct http_parser {
+	int		 hp_state;
+	size_t		 hp_seen;	/* input length at the last call */
+	size_t		 hp_pos;	/* the first byte not consumed */
+	size_t		 hp_scan;	/* the search for LF goes on here */
+	int		 hp_chunked;
+	int		 hp_have_length;
+	int		 hp_have_type;
+	size_t		 hp_length;	/* Content-Length, or chunk size */
+	char		*hp_body;	/* chunk data decoded so far */
+	size_t		 hp_blen, hp_bcap;
+	size_t		 hp_examined;	/* input bytes looked at, for regress */
+};
+
+void		 http_parser_init(struct http_parser *);
+int		 http_parser_feed(struct http_parser *, const char *, size_t,
+		    int, struct http_response *, char *, size_t);
+void		 http_parser_free(struct http_parser *);
 int		 http_parse(const char *, size_t, int, struct http_response *,
 		    char *, size_t);
 void		 http_response_free(struct http_response *);

@@ -325,28 +325,25 @@ printable(const char *s)
 	return 1;
 }
 
-/* Run one response; on a mismatch say why and return 0. */
+/* One result against the expected one; on a mismatch say why, return 0. */
 static int
-check_one(const char *resp, size_t len, int eof, int want, const char *body,
-    size_t blen, const char *errsub)
+check_result(int got, struct http_response *r, const char *err, int want,
+    const char *body, size_t blen, const char *errsub)
 {
-	struct http_response	 r = { 0, NULL, 0 };
-	char			 err[STS_ERR_MAX] = "";
-	int			 got, ok = 1;
+	int	 ok = 1;
 
-	got = http_parse(resp, len, eof, &r, err, sizeof(err));
 	if (got != want) {
 		regress_diag("http_parse returned %d, want %d (err \"%s\")",
 		    got, want, err);
 		ok = 0;
 	} else if (got == HTTP_DONE) {
-		if (r.status != 200 || r.body == NULL || r.len != blen ||
-		    memcmp(r.body, body, blen) != 0 || r.body[blen] != '\0') {
+		if (r->status != 200 || r->body == NULL || r->len != blen ||
+		    memcmp(r->body, body, blen) != 0 || r->body[blen] != '\0') {
 			regress_diag("status %d, body of %zu bytes, want 200 "
-			    "and %zu bytes", r.status, r.len, blen);
+			    "and %zu bytes", r->status, r->len, blen);
 			ok = 0;
 		}
-	} else if (r.body != NULL || r.len != 0) {
+	} else if (r->body != NULL || r->len != 0) {
 		regress_diag("a body is returned with %d", got);
 		ok = 0;
 	} else if (got == HTTP_ERROR) {
@@ -359,12 +356,58 @@ check_one(const char *resp, size_t len, int eof, int want, const char *body,
 			ok = 0;
 		}
 	}
-	http_response_free(&r);
-	if (r.body != NULL || r.len != 0) {
+	http_response_free(r);
+	if (r->body != NULL || r->len != 0) {
 		regress_diag("http_response_free left a body");
 		ok = 0;
 	}
 	return ok;
+}
+
+/* Run one response; on a mismatch say why and return 0. */
+static int
+check_one(const char *resp, size_t len, int eof, int want, const char *body,
+    size_t blen, const char *errsub)
+{
+	struct http_response	 r = { 0, NULL, 0 };
+	char			 err[STS_ERR_MAX] = "";
+	int			 got;
+
+	got = http_parse(resp, len, eof, &r, err, sizeof(err));
+	return check_result(got, &r, err, want, body, blen, errsub);
+}
+
+/*
+ * The same response through one parser that is fed a byte more each
+ * time, as the reads of fetch.c may bring it; each call gets an
+ * exact-size copy, so that a read past the end shows under ASan.  The
+ * first answer other than HTTP_MORE, or the answer once all bytes
+ * (and the close, if any) are in, is the one-shot answer.
+ */
+static int
+check_fed(const char *resp, size_t len, int eof, int want, const char *body,
+    size_t blen, const char *errsub)
+{
+	struct http_parser	 p;
+	struct http_response	 r = { 0, NULL, 0 };
+	char			 err[STS_ERR_MAX] = "";
+	char			*buf;
+	size_t			 n;
+	int			 got = HTTP_MORE;
+
+	http_parser_init(&p);
+	for (n = 0; n <= len && got == HTTP_MORE; n++) {
+		if ((buf = malloc(n + 1)) == NULL)
+			abort();
+		memcpy(buf, resp, n);
+		got = http_parser_feed(&p, buf, n, 0, &r, err, sizeof(err));
+		if (got == HTTP_MORE && n == len && eof)
+			got = http_parser_feed(&p, buf, n, 1, &r, err,
+			    sizeof(err));
+		free(buf);
+	}
+	http_parser_free(&p);
+	return check_result(got, &r, err, want, body, blen, errsub);
 }
 
 static void
@@ -372,12 +415,23 @@ run_table(void)
 {
 	const struct http_test	*t;
 	size_t			 i;
+	int			 ok = 1;
 
 	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
 		t = &tests[i];
 		regress_check(check_one(t->resp, t->len, t->eof, t->want,
 		    t->body, t->blen, t->errsub), "%s", t->name);
 	}
+	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
+		t = &tests[i];
+		if (!check_fed(t->resp, t->len, t->eof, t->want, t->body,
+		    t->blen, t->errsub)) {
+			regress_diag("fed byte by byte: %s", t->name);
+			ok = 0;
+		}
+	}
+	regress_check(ok, "3.3 every response above fed a byte at a time "
+	    "gives the one-shot answer");
 }
 
 /* Large bodies: the limit under each framing. */
@@ -638,6 +692,156 @@ run_reuse(void)
 	http_response_free(&r);
 }
 
+/*
+ * A hostile server may send its answer a byte at a time.  Fed so, the
+ * parser must look at each byte a bounded number of times: the
+ * response of n bytes costs at most 4n bytes examined, where parsing
+ * from the start on every read would cost in the order of n * n / 2.
+ */
+#define LINEAR_N	65536
+#define LINEAR_FACTOR	4
+
+enum lin_kind { LIN_LENGTH, LIN_EOF, LIN_CHUNKED, LIN_HEADERS };
+
+static const struct {
+	const char	*name;
+	enum lin_kind	 kind;
+	size_t		 chunk;		/* chunk size for LIN_CHUNKED */
+} linear[] = {
+	{ "3.3 64 KiB response with Content-Length, a byte per read: "
+	    "linear", LIN_LENGTH, 0 },
+	{ "3.3 64 KiB response to the close, a byte per read: linear",
+	    LIN_EOF, 0 },
+	{ "3.3 64 KiB chunked response, 16-byte chunks, a byte per read: "
+	    "linear", LIN_CHUNKED, 16 },
+	{ "3.3 64 KiB chunked response, 1-byte chunks, a byte per read: "
+	    "linear", LIN_CHUNKED, 1 },
+	{ "3.3 16 KiB header section of short lines, a byte per read: "
+	    "linear", LIN_HEADERS, 0 },
+};
+
+/* A response of about LINEAR_N bytes; the body goes to body, blen. */
+static size_t
+linear_resp(enum lin_kind kind, size_t chunk, char *resp, char *body,
+    size_t *blen)
+{
+	char	*p = resp;
+	size_t	 i;
+
+	*blen = 0;
+	p += sprintf(p, "%s", ST CT);
+	switch (kind) {
+	case LIN_LENGTH:
+		*blen = LINEAR_N - 64;
+		p += sprintf(p, "Content-Length: %zu\r\n\r\n", *blen);
+		break;
+	case LIN_EOF:
+		*blen = LINEAR_N - 64;
+		p += sprintf(p, "\r\n");
+		break;
+	case LIN_CHUNKED:
+		p += sprintf(p, "%s\r\n", TE);
+		while ((size_t)(p - resp) + chunk + 16 < LINEAR_N) {
+			fill(body + *blen, chunk);
+			p += sprintf(p, "%zx\r\n", chunk);
+			memcpy(p, body + *blen, chunk);
+			p += chunk;
+			*blen += chunk;
+			p += sprintf(p, "\r\n");
+		}
+		p += sprintf(p, "0\r\n\r\n");
+		return p - resp;
+	case LIN_HEADERS:
+		/* "X-N: v" lines up to the end of the header section. */
+		for (i = 0; (size_t)(p - resp) + 32 < HTTP_HEADER_MAX; i++)
+			p += sprintf(p, "X-%zu: v\r\n", i);
+		*blen = 2;
+		p += sprintf(p, "Content-Length: 2\r\n\r\n");
+		break;
+	}
+	fill(body, *blen);
+	memcpy(p, body, *blen);
+	return p - resp + *blen;
+}
+
+static int
+linear_one(enum lin_kind kind, size_t chunk)
+{
+	struct http_parser	 p;
+	struct http_response	 r = { 0, NULL, 0 };
+	char			 err[STS_ERR_MAX] = "";
+	char			*resp, *body;
+	size_t			 n, len, blen;
+	int			 got = HTTP_MORE, ok = 1;
+
+	if ((resp = malloc(2 * LINEAR_N)) == NULL ||
+	    (body = malloc(LINEAR_N)) == NULL)
+		abort();
+	len = linear_resp(kind, chunk, resp, body, &blen);
+	http_parser_init(&p);
+	for (n = 0; n <= len && got == HTTP_MORE; n++) {
+		got = http_parser_feed(&p, resp, n, 0, &r, err, sizeof(err));
+		if (got != HTTP_MORE && n < len) {
+			regress_diag("%d after %zu of %zu bytes", got, n, len);
+			ok = 0;
+		}
+	}
+	if (got == HTTP_MORE && kind == LIN_EOF)
+		got = http_parser_feed(&p, resp, len, 1, &r, err, sizeof(err));
+	if (got != HTTP_DONE || r.len != blen || memcmp(r.body, body, blen)) {
+		regress_diag("%d (%s), body of %zu bytes, want %zu", got, err,
+		    r.len, blen);
+		ok = 0;
+	}
+	if (p.hp_examined > LINEAR_FACTOR * len) {
+		regress_diag("%zu bytes examined for a %zu-byte response, "
+		    "more than %d per byte", p.hp_examined, len,
+		    LINEAR_FACTOR);
+		ok = 0;
+	}
+	http_parser_free(&p);
+	http_response_free(&r);
+	free(body);
+	free(resp);
+	return ok;
+}
+
+static void
+run_linear(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(linear) / sizeof(linear[0]); i++)
+		regress_check(linear_one(linear[i].kind, linear[i].chunk),
+		    "%s", linear[i].name);
+}
+
+/* After HTTP_DONE or HTTP_ERROR the parser says so, and gives nothing. */
+static void
+run_spent(void)
+{
+	static const char	 a[] = RESP("");
+	struct http_parser	 p;
+	struct http_response	 r = { 0, NULL, 0 };
+	char			 err[STS_ERR_MAX];
+	int			 ok;
+
+	http_parser_init(&p);
+	ok = http_parser_feed(&p, a, sizeof(a) - 1, 0, &r, err,
+	    sizeof(err)) == HTTP_DONE && r.len == 10;
+	ok = ok && http_parser_feed(&p, a, sizeof(a) - 1, 1, &r, err,
+	    sizeof(err)) == HTTP_ERROR && r.body == NULL;
+	http_parser_free(&p);
+	http_parser_init(&p);
+	ok = ok && http_parser_feed(&p, a, 20, 0, &r, err, sizeof(err)) ==
+	    HTTP_MORE;
+	ok = ok && http_parser_feed(&p, a, 19, 0, &r, err, sizeof(err)) ==
+	    HTTP_ERROR && strstr(err, "shrank") != NULL;
+	http_parser_free(&p);
+	regress_check(ok, "3.3 a parser is spent after its answer, and "
+	    "refuses input that shrank");
+}
+
 int
 main(void)
 {
@@ -646,5 +850,7 @@ main(void)
 	run_header_limit();
 	run_feeds();
 	run_reuse();
+	run_linear();
+	run_spent();
 	return regress_exit();
 }

@@ -18,7 +18,9 @@
  * libFuzzer target for the HTTP response parser (http_parse.c).  The
  * input is the raw response as read from the TLS connection.  It is
  * parsed whole, without and with end of file, and as fetch.c sees it:
- * a prefix first, the rest arriving before the close.  Each buffer is
+ * a prefix first, the rest arriving before the close.  It is also fed
+ * to one incremental parser cut at random places, which must answer on
+ * every cut as a fresh parse of the same prefix does.  Each buffer is
  * an exact-size copy so that ASan sees a read past its end.  Any
  * broken invariant calls abort() for libFuzzer to catch.
  */
@@ -225,6 +227,92 @@ same_body(const struct http_response *a, const struct http_response *b)
 	return a->len == b->len && memcmp(a->body, b->body, a->len) == 0;
 }
 
+/* xorshift64*, seeded from the input so that a crash replays. */
+static uint64_t
+rnd(uint64_t *x)
+{
+	*x ^= *x >> 12;
+	*x ^= *x << 25;
+	*x ^= *x >> 27;
+	return *x * 2685821657736338717ULL;
+}
+
+/*
+ * The same bytes fed to one parser in pieces of random size, each
+ * call on an exact-size copy of the prefix (the buffer may move
+ * between calls), the close coming with the last piece or after it.
+ * Each answer is the one a fresh parse of that prefix gives, with the
+ * same body or the same error text; after HTTP_DONE or HTTP_ERROR the
+ * parser is spent.
+ */
+static void
+incremental(const uint8_t *data, size_t size)
+{
+	struct http_parser	 p;
+	struct http_response	 ri, r1;
+	char			 erri[STS_ERR_MAX], err1[STS_ERR_MAX];
+	uint64_t		 x = 0x9e3779b97f4a7c15ULL;
+	size_t			 i, n = 0, max;
+	char			*s;
+	int			 sti = HTTP_MORE, st1, eof = 0, last = 0;
+
+	for (i = 0; i < size; i++)
+		x = (x ^ data[i]) * 0x100000001b3ULL;
+	if (x == 0)
+		x = 1;
+	/* Small inputs byte by byte or so, big ones in about 16 pieces. */
+	max = 1 + size / 16;
+	memset(&ri, 0, sizeof(ri));
+	memset(&r1, 0, sizeof(r1));
+	http_parser_init(&p);
+	while (sti == HTTP_MORE && !last) {
+		if (n == size) {
+			eof = 1;
+			last = 1;
+		} else {
+			n += 1 + rnd(&x) % max;
+			if (n > size)
+				n = size;
+			if (n == size && rnd(&x) % 2)
+				eof = last = 1;
+		}
+		if ((s = malloc(n == 0 ? 1 : n)) == NULL)
+			abort();
+		if (n > 0)
+			memcpy(s, data, n);
+		memset(erri, 0x01, sizeof(erri));
+		memset(err1, 0x02, sizeof(err1));
+		sti = http_parser_feed(&p, s, n, eof, &ri, erri, sizeof(erri));
+		st1 = http_parse(s, n, eof, &r1, err1, sizeof(err1));
+		if (sti != st1)
+			abort();
+		if (sti == HTTP_DONE && (ri.status != 200 ||
+		    ri.body[ri.len] != '\0' || !same_body(&ri, &r1)))
+			abort();
+		if (sti == HTTP_ERROR && (strcmp(erri, err1) != 0 ||
+		    ri.body != NULL))
+			abort();
+		if (sti == HTTP_MORE && (ri.body != NULL || ri.len != 0))
+			abort();
+		if (sti != HTTP_MORE) {
+			/* Spent: it says so, and gives no body. */
+			if (http_parser_feed(&p, s, n, 1, &ri, erri,
+			    sizeof(erri)) != HTTP_ERROR || ri.body != NULL)
+				abort();
+			check_err(erri, sizeof(erri));
+		}
+		free(s);
+		http_response_free(&r1);
+	}
+	if (sti == HTTP_MORE)
+		abort();	/* the close always settles it */
+	/* Each byte is looked at a bounded number of times. */
+	if (p.hp_examined > 4 * size + 64)
+		abort();
+	http_parser_free(&p);
+	http_response_free(&ri);
+}
+
 /*
  * A response of a head, n bytes of 'a' and a tail.  The length of the
  * body goes to *blen when it is parsed.
@@ -351,5 +439,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	http_response_free(&part);
 	http_response_free(&whole);
+	incremental(data, size);
 	return 0;
 }
