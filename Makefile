@@ -43,7 +43,8 @@ PROG_OBJS=	filter-mtasts/main.o filter-mtasts/cmd_match.o \
 		filter-mtasts/netproc.o filter-mtasts/vcache.o \
 		filter-mtasts/tablesrv.o filter-mtasts/filter.o \
 		filter-mtasts/table.o filter-mtasts/reply.o \
-		filter-mtasts/netstring.o filter-mtasts/server.o \
+		filter-mtasts/netstring.o filter-mtasts/proto.o \
+		filter-mtasts/server.o \
 		filter-mtasts/daemon.o filter-mtasts/cmd_exim.o \
 		filter-mtasts/${SANDBOX}
 REGRESS_PROGS=	regress/test_record regress/test_policy regress/test_match \
