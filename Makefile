@@ -57,7 +57,7 @@ REGRESS_OBJS=	regress/test_record.o regress/test_policy.o \
 FUZZ_PROGS=	regress/fuzz/fuzz_record regress/fuzz/fuzz_policy \
 		regress/fuzz/fuzz_match regress/fuzz/fuzz_http \
 		regress/fuzz/fuzz_dns_wire regress/fuzz/fuzz_vwire \
-		regress/fuzz/fuzz_netstring
+		regress/fuzz/fuzz_netstring regress/fuzz/fuzz_exim
 FUZZ_CC?=	clang
 FUZZ_FLAGS=	-g -O1 -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all
@@ -151,10 +151,14 @@ regress/fuzz/fuzz_vwire: regress/fuzz/fuzz_vwire.c filter-mtasts/vwire.c \
 	    regress/fuzz/fuzz_vwire.c filter-mtasts/vwire.c ${PARSER_SRCS} \
 	    ${PKG_LIBS}
 
-regress/fuzz/fuzz_netstring: regress/fuzz/fuzz_netstring.c \
-    filter-mtasts/netstring.c
-	${FUZZ_CC} ${FUZZ_FLAGS} -Ifilter-mtasts -o $@ \
-	    regress/fuzz/fuzz_netstring.c filter-mtasts/netstring.c
+PROTO_SRCS=	filter-mtasts/proto.c filter-mtasts/netstring.c \
+		regress/fuzz/fuzzproto.c ${PARSER_SRCS}
+regress/fuzz/fuzz_netstring: regress/fuzz/fuzz_netstring.c ${PROTO_SRCS}
+	${FUZZ_CC} ${FUZZ_FLAGS} -D_GNU_SOURCE -Ilib -Ifilter-mtasts -o $@ \
+	    regress/fuzz/fuzz_netstring.c ${PROTO_SRCS}
+regress/fuzz/fuzz_exim: regress/fuzz/fuzz_exim.c ${PROTO_SRCS}
+	${FUZZ_CC} ${FUZZ_FLAGS} -D_GNU_SOURCE -Ilib -Ifilter-mtasts -o $@ \
+	    regress/fuzz/fuzz_exim.c ${PROTO_SRCS}
 
 fuzz-progs: ${FUZZ_PROGS}
 

@@ -101,7 +101,7 @@ fuzz() {
 }
 
 for t in fuzz_record fuzz_policy fuzz_match fuzz_http fuzz_dns_wire \
-    fuzz_vwire fuzz_netstring; do
+    fuzz_vwire fuzz_netstring fuzz_exim; do
 	fuzz $t
 done
 exit $failed
