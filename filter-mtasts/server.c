@@ -464,6 +464,11 @@ on_read(int fd, short ev, void *arg)
 	ssize_t		 n;
 
 	(void)ev;
+	/* client_parse() leaves less than a request, reads stop when full */
+	if (c->inlen >= sizeof(c->in)) {
+		client_close(c);
+		return;
+	}
 	if ((n = read(fd, c->in + c->inlen, sizeof(c->in) - c->inlen)) == -1) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return;
