@@ -21,6 +21,7 @@
 # every wait is bounded.
 
 import argparse
+import os
 import resource
 import select
 import socket
@@ -738,6 +739,128 @@ def hostile(pid, sm, sm2, exim):
         c.expect(literal_query(exim, "exim"), "NONE\n", "exim")
 
 
+def nfds(pid):
+    return len(os.listdir("/proc/%d/fd" % pid))
+
+
+def wait_nfds(pid, n, timeout=WAIT):
+    """Polls until pid has at most n descriptors open."""
+    end = time.time() + timeout
+    while nfds(pid) > n and time.time() < end:
+        select.select([], [], [], 0.05)
+    return nfds(pid) <= n
+
+
+def round_trip(conn, proto):
+    if proto == "exim":
+        conn.send(LITERAL.encode() + b"\n")
+        end = time.time() + WAIT
+        while b"\n" not in conn.buf and conn.fill(max(0, end - time.time())):
+            if conn.eof:
+                break
+        line, _, conn.buf = conn.buf.partition(b"\n")
+        return line.decode() + "\n"
+    conn.send(req(LITERAL))
+    return conn.netstring()
+
+
+def stuff(conns, proto):
+    """Pipelines requests on conns without reading until the daemon
+    reads no more from any of them (bounded: WAIT seconds)."""
+    one = LITERAL.encode() + b"\n" if proto == "exim" else req(LITERAL)
+    chunk = one * (65536 // len(one))
+    pos = {}
+    for x in conns:
+        x.s.setblocking(False)
+        pos[x] = 0
+    end = time.time() + WAIT
+    while time.time() < end:
+        for x in conns:
+            while True:
+                try:
+                    n = x.s.send(chunk[pos[x]:])
+                except BlockingIOError:
+                    break
+                pos[x] = (pos[x] + n) % len(chunk)
+        _, w, _ = select.select([], [x.s for x in conns], [], 0.5)
+        if not w:
+            return True
+    return False
+
+
+def t_share(pid, share, addr, proto, others):
+    """A daemon whose open-file limit gives each socket share
+    connections; addr is one of its sockets, others the rest."""
+    base = nfds(pid)
+    ans = literal_answer(proto)
+    with Check("%s, %d connections a socket (the share of a low open-file "
+               "limit): a new connection closes the one that has gone "
+               "longest without a complete request" % (proto, share)) as c:
+        conns = [Conn(addr) for _ in range(share)]
+        for i, x in enumerate(conns):
+            if round_trip(x, proto) != ans:
+                c.bad("connection %d not answered" % i)
+        # 1 asks again: 0 is now the one idle longest, then 2
+        c.expect(round_trip(conns[1], proto), ans, "connection 1 again")
+        for k, victim in enumerate((0, 2)):
+            new = Conn(addr)
+            c.expect(round_trip(new, proto), ans, "new connection %d" % k)
+            conns.append(new)
+            wait_hung_up([conns[victim].s], 2)
+            closed = [i for i, x in enumerate(conns) if hung_up(x.s)]
+            c.note("then closed by the daemon: %s" % closed)
+            if closed != sorted([0, 2][:k + 1]):
+                c.bad("expected %s" % sorted([0, 2][:k + 1]))
+        for name, a, p in others:
+            c.expect(literal_query(a, p), literal_answer(p),
+                     "a new client of the %s socket" % name)
+        for x in conns:
+            x.close()
+    if not wait_nfds(pid, base):
+        report(False, "%s: the daemon closes what its clients closed" % proto,
+               ["%d descriptors open, %d before" % (nfds(pid), base)])
+        return
+    with Check("%s, %d connections a socket: one owed nothing is closed "
+               "first, else the one owed answers longest; the new one is "
+               "answered" % (proto, share)) as c:
+        stuck = [Conn(addr) for _ in range(share - 1)]
+        if not stuff(stuck, proto):
+            c.bad("the daemon kept reading from clients that never read")
+        idle = Conn(addr)
+        c.expect(round_trip(idle, proto), ans, "an idle connection")
+        new = Conn(addr)
+        c.expect(round_trip(new, proto), ans, "a new connection")
+        wait_hung_up([idle.s], 2)
+        if not hung_up(idle.s):
+            c.bad("the idle connection is still open")
+        n = sum(1 for x in stuck if hung_up(x.s))
+        if n:
+            c.bad("%d connections owed answers closed" % n)
+        # all owed now but the new one: let it go, then fill its place
+        new.close()
+        idle.close()
+        if not wait_nfds(pid, base + share - 1):
+            c.bad("the daemon did not close the connections closed")
+        more = Conn(addr)
+        stuff([more], proto)
+        stuck.append(more)
+        new = Conn(addr)
+        c.expect(round_trip(new, proto), ans,
+                 "a new connection when every one is owed answers")
+        end = time.time() + 2
+        while (not any(hung_up(x.s) for x in stuck) and
+               time.time() < end):
+            hung_up(stuck[0].s, 0.1)
+        n = sum(1 for x in stuck if hung_up(x.s))
+        c.note("%d of %d connections owed answers closed" % (n, share))
+        if n != 1:
+            c.bad("expected 1")
+        if hung_up(more.s):
+            c.bad("the one owed answers for the shortest time was closed")
+        for x in stuck + [new]:
+            x.close()
+
+
 def sockaddr(spec):
     if spec.startswith("unix:"):
         return spec[5:]
@@ -753,12 +876,20 @@ def main():
     ap.add_argument("--exim", required=True, help="unix socket path")
     ap.add_argument("--hostile", type=int, metavar="PID",
                     help="the hostile-client checks; PID: the front process")
+    ap.add_argument("--share", type=int, metavar="N",
+                    help="with --hostile: the daemon takes N connections a "
+                    "socket; only the checks of the share")
     ap.add_argument("--prefix", default="proto")
     a = ap.parse_args()
     prefix = a.prefix
     addr = sockaddr(a.socketmap)
     start = time.time()
-    if a.hostile:
+    if a.hostile and a.share:
+        t_share(a.hostile, a.share, addr, "socketmap",
+                [("exim", a.exim, "exim")])
+        t_share(a.hostile, a.share, a.exim, "exim",
+                [("socketmap", addr, "socketmap")])
+    elif a.hostile:
         hostile(a.hostile, addr, sockaddr(a.socketmap2), a.exim)
     else:
         # slow.example first, while nothing is cached
