@@ -56,7 +56,7 @@
  * allocation: requests come from a pool.
  */
 
-#define REQ_TIMEOUT	25	/* seconds for a verdict; Postfix waits 100 */
+#define REQ_TIMEOUT	25	/* s for a verdict; Postfix waits 100 */
 #define READ_TIMEOUT	10	/* seconds from a request's first byte */
 #define WRITE_TIMEOUT	10	/* seconds answers may wait to be read */
 #define IDLE_TIMEOUT	60	/* Postfix itself closes after 10 */
@@ -64,11 +64,11 @@
 #define FD_RESERVE	32	/* descriptors not for clients */
 #define PENDING_MAX	128
 #define IN_MAX		4096	/* more than PROTO_REQ_MAX */
-#define OUT_MAX		8192	/* room for several ANSWER_MAX */
+#define OUT_MAX		8192	/* 3 longest answers, or 500 short */
 #define ANSWER_MAX	(REPLY_MAX + 8)	/* "LEN:" reply "," */
 #define SPARE_MAX	256	/* requests kept for reuse */
-#define FULL_LOG_EVERY	60	/* seconds between "socket full" warnings */
-#define ACCEPT_REST	1	/* seconds without accept(2) when out of fds */
+#define FULL_LOG_EVERY	60	/* s between "socket full" warnings */
+#define ACCEPT_REST	1	/* s without accept(2) when out of fds */
 
 enum tmo {
 	TMO_NONE,		/* answers owed: each request has its timer */
@@ -90,13 +90,14 @@ struct request {
 TAILQ_HEAD(requests, request);
 
 struct client {
-	TAILQ_ENTRY(client)	 entry;	/* listener's, least recent first */
-	struct requests		 reqs;	/* owed answers, in order */
+	/* in the listener's list, the least recently active first */
+	TAILQ_ENTRY(client)	 entry;
+	struct requests		 reqs;	/* answers owed */
 	struct listener		*l;
 	int			 fd;
 	struct event		 rev, wev, tmo;
 	enum tmo		 tmo_kind;
-	uint64_t		 owed;	/* since when, in srv->seq; 0: not */
+	uint64_t		 owed;	/* since (srv->seq), or 0 */
 	size_t			 npending;
 	int			 reading, writing, eof, full, restart;
 	size_t			 inlen, outlen;
@@ -607,8 +608,8 @@ server_share(struct server *srv)
 	size_t		 share;
 
 	fds = (rlim_t)CLIENTS_MAX * srv->nlisteners + FD_RESERVE;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-	    rl.rlim_cur < fds)
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+	    rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < fds)
 		fds = rl.rlim_cur;
 	share = fds > FD_RESERVE ? (fds - FD_RESERVE) / srv->nlisteners : 1;
 	if (share < 1)
