@@ -64,7 +64,7 @@
 #define FD_RESERVE	32	/* descriptors not for clients */
 #define PENDING_MAX	128
 #define IN_MAX		4096	/* more than PROTO_REQ_MAX */
-#define OUT_MAX		8192	/* 3 longest answers, or 500 short */
+#define OUT_MAX		16384	/* 7 longest answers, 1000 short ones */
 #define ANSWER_MAX	(REPLY_MAX + 8)	/* "LEN:" reply "," */
 #define SPARE_MAX	256	/* requests kept for reuse */
 #define FULL_LOG_EVERY	60	/* s between "socket full" warnings */
