@@ -41,6 +41,7 @@ fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/hostile.XXXXXX") || exit 1
 chmod 755 "$work"
 pids=
+# shellcheck disable=SC2317 # (called by the trap)
 cleanup() {
 	for p in $pids; do
 		kill -TERM "$p" 2>/dev/null
@@ -58,7 +59,8 @@ echo '. IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237
 
 # start NAME [NOFILE]: a daemon with sockets $work/NAME-{sm,sm2,exim}.sock
 # and that limit on open files; sets pid.  $netns execs the daemon, so
-# pid is the front process.
+# pid is the front process.  (ulimit -n: dash, bash and ksh have it.)
+# shellcheck disable=SC3045
 start() {
 	mkdir "$work/$1.state"
 	: >"$work/$1.log"

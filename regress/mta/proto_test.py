@@ -782,7 +782,8 @@ def stuff(conns, proto):
                 except BlockingIOError:
                     break
                 pos[x] = (pos[x] + n) % len(chunk)
-        _, w, _ = select.select([], [x.s for x in conns], [], 0.5)
+        # a daemon that still reads would take more within a second
+        _, w, _ = select.select([], [x.s for x in conns], [], 1)
         if not w:
             return True
     return False
