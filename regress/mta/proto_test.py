@@ -604,6 +604,46 @@ def t_nonreader(pid, targets):
             conn.close()
 
 
+def t_resume(addr, proto, n=100000):
+    """n pipelined requests, not read until the daemon stops reading;
+    then read while sending the rest: every answer comes, in order."""
+    one = LITERAL.encode() + b"\n" if proto == "exim" else req(LITERAL)
+    ans = literal_answer(proto).encode()
+    if proto != "exim":
+        ans = b"%d:%s," % (len(ans), ans)
+    with Check("%s: %d pipelined requests, not read until the daemon stops "
+               "reading, then read: all answered, in order" %
+               (proto, n)) as c:
+        conn = Conn(addr)
+        data, sent, reading, stalled = one * n, 0, False, False
+        end = time.time() + WAIT * 2
+        while len(conn.buf) < len(ans) * n and time.time() < end:
+            want_w = [conn.s] if sent < len(data) else []
+            r, w, _ = select.select([conn.s] if reading else [], want_w,
+                                    [], 1)
+            if w:
+                sent += conn.s.send(data[sent:sent + 65536])
+            elif not reading:
+                # a second without progress: the daemon stopped reading
+                if sent < len(data):
+                    c.note("the daemon stopped reading after %d of %d "
+                           "bytes" % (sent, len(data)))
+                    stalled = True
+                reading = True
+            if r:
+                d = conn.s.recv(1 << 20)
+                if not d:
+                    break
+                conn.buf += d
+        c.note("%d bytes of answers" % len(conn.buf))
+        if not stalled:
+            c.bad("the daemon read all %d bytes while no answer was read" %
+                  len(data))
+        if conn.buf != ans * n:
+            c.bad("expected %d answers %r" % (n, ans))
+        conn.close()
+
+
 def drip_open(addr, first):
     s = unix_connect(addr)
     try:
@@ -729,6 +769,8 @@ def hostile(pid, sm, sm2, exim):
         resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
     cut = t_cutoff_start([("socketmap (second socket)", sm2, "socketmap"),
                           ("exim", exim, "exim")])
+    t_resume(sm, "socketmap")
+    t_resume(exim, "exim")
     t_nonreader(pid, [("socketmap", sm, "socketmap"),
                       ("exim", exim, "exim")])
     t_flood(sm, [("socketmap (second socket)", sm2, "socketmap"),
