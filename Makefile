@@ -44,7 +44,8 @@ PROG_OBJS=	filter-mtasts/main.o filter-mtasts/cmd_match.o \
 		filter-mtasts/tablesrv.o filter-mtasts/tableproto.o \
 		filter-mtasts/filter.o \
 		filter-mtasts/table.o filter-mtasts/reply.o \
-		filter-mtasts/netstring.o filter-mtasts/server.o \
+		filter-mtasts/netstring.o filter-mtasts/proto.o \
+		filter-mtasts/server.o \
 		filter-mtasts/daemon.o filter-mtasts/cmd_exim.o \
 		filter-mtasts/${SANDBOX}
 REGRESS_PROGS=	regress/test_record regress/test_policy regress/test_match \
@@ -61,7 +62,8 @@ FUZZ_PROGS=	regress/fuzz/fuzz_record regress/fuzz/fuzz_policy \
 		regress/fuzz/fuzz_dns_wire regress/fuzz/fuzz_vwire \
 		regress/fuzz/fuzz_netstring regress/fuzz/fuzz_ipc \
 		regress/fuzz/fuzz_cache regress/fuzz/fuzz_tablesrv \
-		regress/fuzz/fuzz_table_text regress/fuzz/fuzz_table_imsg
+		regress/fuzz/fuzz_table_text regress/fuzz/fuzz_table_imsg \
+		regress/fuzz/fuzz_exim
 TABLE_FUZZ_SRCS=	filter-mtasts/tableproto.c regress/fuzz/tablestub.c \
 		${PARSER_SRCS}
 FUZZ_CC?=	clang
@@ -166,10 +168,14 @@ regress/fuzz/fuzz_vwire: regress/fuzz/fuzz_vwire.c filter-mtasts/vwire.c \
 	    regress/fuzz/fuzz_vwire.c filter-mtasts/vwire.c ${PARSER_SRCS} \
 	    ${PKG_LIBS}
 
-regress/fuzz/fuzz_netstring: regress/fuzz/fuzz_netstring.c \
-    filter-mtasts/netstring.c
-	${FUZZ_CC} ${FUZZ_FLAGS} -Ifilter-mtasts -o $@ \
-	    regress/fuzz/fuzz_netstring.c filter-mtasts/netstring.c
+PROTO_SRCS=	filter-mtasts/proto.c filter-mtasts/netstring.c \
+		regress/fuzz/fuzzproto.c ${PARSER_SRCS}
+regress/fuzz/fuzz_netstring: regress/fuzz/fuzz_netstring.c ${PROTO_SRCS}
+	${FUZZ_CC} ${FUZZ_FLAGS} -D_GNU_SOURCE -Ilib -Ifilter-mtasts -o $@ \
+	    regress/fuzz/fuzz_netstring.c ${PROTO_SRCS}
+regress/fuzz/fuzz_exim: regress/fuzz/fuzz_exim.c ${PROTO_SRCS}
+	${FUZZ_CC} ${FUZZ_FLAGS} -D_GNU_SOURCE -Ilib -Ifilter-mtasts -o $@ \
+	    regress/fuzz/fuzz_exim.c ${PROTO_SRCS}
 
 regress/fuzz/fuzz_ipc: regress/fuzz/fuzz_ipc.c filter-mtasts/ipc.c
 	${FUZZ_CC} ${FUZZ_FLAGS} -D_GNU_SOURCE -Ifilter-mtasts -o $@ \

@@ -138,11 +138,22 @@ void		 reply_smtp(const char *, const char *, char *, size_t);
 int		 netstring_parse(const char *, size_t, size_t, size_t *,
 		    const char **, size_t *);
 
-/* server.c: the daemon's sockets */
+/* proto.c: the requests of the daemon's sockets, without I/O */
 enum proto {
 	PROTO_SOCKETMAP,
 	PROTO_EXIM
 };
+#define SOCKETMAP_MAX	1100	/* "name key": a name and a domain */
+#define EXIM_LINE_MAX	300
+#define PROTO_REQ_MAX	(SOCKETMAP_MAX + 6)	/* "1100:...," */
+#define PROTO_BAD	-1
+#define PROTO_MORE	0
+#define PROTO_REQ	1
+int		 proto_next(enum proto, const char *, size_t, int,
+		    const char **, size_t *, size_t *);
+int		 proto_key(const char *, size_t, char *, size_t);
+
+/* server.c: the daemon's sockets */
 struct server;
 struct server	*server_new(struct event_base *, struct vcache *);
 int		 server_add(struct server *, int, enum proto);

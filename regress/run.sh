@@ -41,6 +41,7 @@ run privsep.sh sh "$top/regress/privsep.sh"
 run hostile_table.sh sh "$top/regress/hostile_table.sh"
 run smtpd-6.8 sh "$top/regress/smtpd/smtpd.sh" run 6.8
 run smtpd-7.6 sh "$top/regress/smtpd/smtpd.sh" run 7.6
+run hostile_server.sh sh "$top/regress/hostile_server.sh"
 run mta-proto sh "$top/regress/mta/mta.sh" run proto
 run exim sh "$top/regress/mta/mta.sh" run exim
 run postfix sh "$top/regress/mta/mta.sh" run postfix

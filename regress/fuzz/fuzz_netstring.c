@@ -16,10 +16,12 @@
 
 
 /*
- * libFuzzer target for the socketmap netstring reader (netstring.c),
- * which reads what any local client sends the daemon.  The input is
- * consumed as a stream of netstrings, as server.c does; properties
- * that must hold are checked with abort().
+ * libFuzzer target for the socketmap requests of the daemon: the
+ * netstring reader (netstring.c) and the requests framed in them
+ * (proto.c), which read what any local client sends.  The input is
+ * consumed as a stream of requests, as server.c does; properties that
+ * must hold are checked with abort().  The Exim line protocol has
+ * fuzz_exim.c.
  */
 
 #include <stdint.h>
@@ -27,8 +29,9 @@
 #include <string.h>
 
 #include "extern.h"
+#include "fuzzproto.h"
 
-#define MAX	1100
+#define MAX	SOCKETMAP_MAX
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -52,12 +55,46 @@ check_one(const char *buf, size_t len, size_t used, const char *p,
 		abort();
 }
 
+/*
+ * The request in the same bytes: "name key" with a name, else the
+ * connection is closed; the same with or without the end of input.
+ */
+static void
+check_request(const char *buf, size_t len, int nr, size_t used,
+    const char *p, size_t plen)
+{
+	const char	*key, *sp;
+	size_t		 keylen, used2;
+	int		 eof, r;
+
+	for (eof = 0; eof <= 1; eof++) {
+		r = proto_next(PROTO_SOCKETMAP, buf, len, eof, &key, &keylen,
+		    &used2);
+		if (nr == -1 || nr == 0) {
+			if (r != (nr == -1 ? PROTO_BAD : PROTO_MORE))
+				abort();
+			continue;
+		}
+		sp = memchr(p, ' ', plen);
+		if (sp == NULL || sp == p) {
+			if (r != PROTO_BAD)
+				abort();
+			continue;
+		}
+		if (r != PROTO_REQ || used2 != used || key != sp + 1 ||
+		    key + keylen != p + plen || used > PROTO_REQ_MAX)
+			abort();
+	}
+	if (r == PROTO_REQ)
+		fuzz_check_key(key, keylen);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	const char	*buf, *p;
+	const char	*buf, *p = NULL;
 	char		*copy;
-	size_t		 off = 0, used, plen, cut;
+	size_t		 off = 0, used = 0, plen = 0, cut;
 	int		 r;
 
 	/* An exact-size copy, so ASan sees any read past the end. */
@@ -68,6 +105,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while (off < size) {
 		r = netstring_parse(buf + off, size - off, MAX, &used, &p,
 		    &plen);
+		/* a netstring without "name " is a broken request, and
+		 * the next ones are still read as netstrings here */
+		check_request(buf + off, size - off, r, used, p, plen);
 		if (r == -1)
 			break;
 		if (r == 0) {

@@ -7,14 +7,25 @@
 #
 #	proto_test.py --socketmap 127.0.0.1:8461 --exim /path/exim.sock
 #
+# With --hostile PID (regress/hostile_server.sh), against a daemon with
+# no network whose front process is PID, on UNIX sockets: clients that
+# never read, fill a socket with slow-drip connections or never finish
+# a request.  Only address literals are asked there, which need no DNS.
+#
+#	proto_test.py --hostile PID --socketmap unix:/path/sm.sock \
+#	    --socketmap2 unix:/path/sm2.sock --exim /path/exim.sock
+#
 # Prints "ok - PREFIX: ..." or "not ok - PREFIX: ..." with "# " detail
-# lines; exit status 1 if a check failed.  Assertions are about answers
-# and the order they arrive in, never about durations; every wait is
-# bounded.
+# lines; exit status 1 if a check failed.  Assertions are about answers,
+# the order they arrive in, closes and memory, never about durations;
+# every wait is bounded.
 
 import argparse
+import os
+import resource
 import select
 import socket
+import struct
 import sys
 import threading
 import time
@@ -82,14 +93,28 @@ def req(key, name=b"postfix"):
     return netstring(name + b" " + key.encode())
 
 
+def unix_connect(path):
+    """A blocking connect, bounded: when the listen queue is full, a
+    UNIX socket with a Python timeout fails at once (EAGAIN), while a
+    blocking one waits, at most SO_SNDTIMEO."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO,
+                 struct.pack("ll", WAIT, 0))
+    try:
+        s.connect(path)
+    except OSError:
+        s.close()
+        raise
+    s.settimeout(WAIT)
+    return s
+
+
 class Conn:
     """A client connection with a receive buffer."""
 
     def __init__(self, addr, unix=False):
-        if unix:
-            self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            self.s.settimeout(WAIT)
-            self.s.connect(addr)
+        if unix or isinstance(addr, str):
+            self.s = unix_connect(addr)
         else:
             self.s = socket.create_connection(addr, timeout=WAIT)
         self.buf = b""
@@ -453,25 +478,471 @@ def t_exim(path):
         c.expect(got, "MTA-STS mx1.enforce.example\n", "then a fresh connection")
 
 
+# -------------------------------------------------------------- hostile
+#
+# The daemon's bounds (filter-mtasts(8), daemon): a request must be
+# complete READ_BOUND seconds after its first byte, answers must be
+# read within WRITE_BOUND seconds; a socket that has all its
+# connections closes its oldest idle one for a new one.
+
+LITERAL = "[192.0.2.1]"		# an address literal: answered without DNS
+READ_BOUND = 10
+WRITE_BOUND = 10
+CLOSE_WAIT = 30		# a close due after one of the bounds comes by then
+FLOOD = 600		# slow-drip connections, more than a socket takes
+SENT_MAX = 100 << 20	# what a never-reading client tries to send
+RSS_GROWTH_MAX = 32 << 10	# kB the front may grow by meanwhile
+HUP = select.POLLHUP | select.POLLERR | getattr(select, "POLLRDHUP", 0)
+
+
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise ValueError("no VmRSS for pid %d" % pid)
+
+
+def hung_up(s, timeout=0):
+    """The daemon closed s (seen without reading from it)."""
+    p = select.poll()
+    p.register(s, HUP)
+    return bool(p.poll(timeout * 1000))
+
+
+def wait_hung_up(socks, timeout):
+    """Polls until every socket of socks is closed by the daemon, at most
+    timeout seconds; returns how many are still open."""
+    end = time.time() + timeout
+    left = list(socks)
+    while left:
+        left = [s for s in left if not hung_up(s)]
+        if not left or time.time() >= end:
+            break
+        hung_up(left[0], min(1, max(0, end - time.time())))
+    return len(left)
+
+
+def literal_query(addr, proto, timeout=WAIT):
+    """One literal on a fresh connection: the answer, or None."""
+    if proto == "exim":
+        try:
+            _, got = exim_query(addr, LITERAL.encode() + b"\n",
+                                timeout=timeout)
+        except OSError as e:
+            return "%s: %s" % (type(e).__name__, e)
+        return got
+    c = Conn(addr)
+    try:
+        c.send(req(LITERAL))
+        return c.netstring(timeout)
+    except (OSError, TimeoutError, ValueError) as e:
+        return "%s: %s" % (type(e).__name__, e)
+    finally:
+        c.close()
+
+
+def literal_answer(proto):
+    return "NONE\n" if proto == "exim" else NOTFOUND
+
+
+def fill(conn, one, pid):
+    """Sends pipelined copies of one and never reads: until SENT_MAX
+    bytes went, the daemon closed, or a send made no progress for 2 s.
+    Returns (bytes sent, why it stopped, peak VmRSS of pid in kB)."""
+    chunk = one * (65536 // len(one))
+    conn.s.setblocking(False)
+    sent, pos, peak, mark = 0, 0, rss_kb(pid), 0
+    why = "sent all"
+    while sent < SENT_MAX:
+        try:
+            n = conn.s.send(chunk[pos:])
+        except BlockingIOError:
+            _, w, _ = select.select([], [conn.s], [], 2)
+            if not w:
+                why = "the daemon stopped reading"
+                break
+            continue
+        except (BrokenPipeError, ConnectionResetError):
+            why = "the daemon closed"
+            break
+        sent += n
+        pos = (pos + n) % len(chunk)
+        if sent - mark >= 1 << 20:
+            mark = sent
+            peak = max(peak, rss_kb(pid))
+    return sent, why, max(peak, rss_kb(pid))
+
+
+def t_nonreader(pid, targets):
+    """targets: (name, addr, proto); all filled first, then the closes
+    awaited together."""
+    stuck = []
+    for name, addr, proto in targets:
+        one = (LITERAL.encode() + b"\n" if proto == "exim" else
+               req(LITERAL))
+        with Check("%s: a client pipelining up to %d MB of requests that "
+                   "never reads does not grow the front by %d MB; another "
+                   "client is answered meanwhile" %
+                   (name, SENT_MAX >> 20, RSS_GROWTH_MAX >> 10)) as c:
+            rss0 = rss_kb(pid)
+            conn = Conn(addr)
+            sent, why, peak = fill(conn, one, pid)
+            c.note("sent %.1f MB (%s); front VmRSS %d kB before, at most "
+                   "%d kB meanwhile" % (sent / 1048576, why, rss0, peak))
+            if peak - rss0 >= RSS_GROWTH_MAX:
+                c.bad("the front grew by %d kB" % (peak - rss0))
+            c.expect(literal_query(addr, proto), literal_answer(proto),
+                     "another connection: %s" % LITERAL)
+            stuck.append((name, conn, time.time()))
+    for name, conn, stopped in stuck:
+        with Check("%s: the never-reading client is closed (answers "
+                   "unread for %d s)" % (name, WRITE_BOUND)) as c:
+            if wait_hung_up([conn.s], stopped + CLOSE_WAIT - time.time()):
+                c.bad("still open %d s after it stopped sending" %
+                      CLOSE_WAIT)
+            conn.close()
+
+
+def t_resume(addr, proto, n=100000):
+    """n pipelined requests, not read until the daemon stops reading;
+    then read while sending the rest: every answer comes, in order."""
+    one = LITERAL.encode() + b"\n" if proto == "exim" else req(LITERAL)
+    ans = literal_answer(proto).encode()
+    if proto != "exim":
+        ans = b"%d:%s," % (len(ans), ans)
+    with Check("%s: %d pipelined requests, not read until the daemon stops "
+               "reading, then read: all answered, in order" %
+               (proto, n)) as c:
+        conn = Conn(addr)
+        data, sent, reading, stalled = one * n, 0, False, False
+        end = time.time() + WAIT * 2
+        while len(conn.buf) < len(ans) * n and time.time() < end:
+            want_w = [conn.s] if sent < len(data) else []
+            r, w, _ = select.select([conn.s] if reading else [], want_w,
+                                    [], 1)
+            if w:
+                sent += conn.s.send(data[sent:sent + 65536])
+            elif not reading:
+                # a second without progress: the daemon stopped reading
+                if sent < len(data):
+                    c.note("the daemon stopped reading after %d of %d "
+                           "bytes" % (sent, len(data)))
+                    stalled = True
+                reading = True
+            if r:
+                d = conn.s.recv(1 << 20)
+                if not d:
+                    break
+                conn.buf += d
+        c.note("%d bytes of answers" % len(conn.buf))
+        if not stalled:
+            c.bad("the daemon read all %d bytes while no answer was read" %
+                  len(data))
+        if conn.buf != ans * n:
+            c.bad("expected %d answers %r" % (n, ans))
+        conn.close()
+
+
+def drip_open(addr, first):
+    s = unix_connect(addr)
+    try:
+        s.sendall(first)
+    except OSError:
+        pass		# refused: the daemon closed it already
+    return s
+
+
+def t_flood(addr, others):
+    """FLOOD connections to addr that each sent one byte of a request;
+    others: (name, addr, proto) asked meanwhile."""
+    with Check("socketmap: %d slow-drip connections (one byte each) on one "
+               "socket: a new client there, and on the other sockets, is "
+               "answered; again after the evicted ones reconnect" %
+               FLOOD) as c:
+        conns = [drip_open(addr, b"2") for _ in range(FLOOD)]
+        for rnd in range(3):
+            for name, a, proto in [("socketmap", addr, "socketmap")] + others:
+                c.expect(literal_query(a, proto, READ_BOUND),
+                         literal_answer(proto),
+                         "round %d, a new client on %s: %s" %
+                         (rnd, name, LITERAL))
+            closed = [i for i, s in enumerate(conns) if hung_up(s)]
+            c.note("round %d: %d of %d slow-drip connections closed by the "
+                   "daemon" % (rnd, len(closed), FLOOD))
+            for i in closed:
+                conns[i].close()
+                conns[i] = drip_open(addr, b"2")
+        c.note("%d connections still open" % sum(
+            1 for s in conns if not hung_up(s)))
+    with Check("socketmap: the slow-drip connections are all closed "
+               "(a request not complete %d s after its first byte)" %
+               READ_BOUND) as c:
+        n = wait_hung_up(conns, CLOSE_WAIT)
+        if n:
+            c.bad("%d of %d still open after %d s" % (n, FLOOD, CLOSE_WAIT))
+        for s in conns:
+            s.close()
+
+
+class Dripper(threading.Thread):
+    """Sends data one byte a second until the daemon closes or it is
+    all sent; records what came back and whether it was closed."""
+
+    def __init__(self, addr, data, pace=1.0):
+        threading.Thread.__init__(self, daemon=True)
+        self.conn, self.data, self.pace = Conn(addr), data, pace
+        self.closed, self.got, self.sent = False, b"", 0
+
+    def run(self):
+        s = self.conn.s
+        end = time.time() + CLOSE_WAIT
+        while time.time() < end:
+            if self.sent < len(self.data):
+                try:
+                    s.send(self.data[self.sent:self.sent + 1])
+                    self.sent += 1
+                except OSError:
+                    self.closed = True
+                    return
+            # the pace, and a close seen as soon as it comes
+            r, _, _ = select.select([s], [], [], self.pace)
+            if r:
+                try:
+                    d = s.recv(4096)
+                except OSError:
+                    d = b""
+                if not d:
+                    self.closed = True
+                    return
+                self.got += d
+        self.conn.close()
+
+
+def t_cutoff_start(addrs):
+    """Half-sent requests dripped a byte a second: never complete."""
+    ds = []
+    for name, addr, proto in addrs:
+        if proto == "exim":
+            data = b"a-long-domain-that-never-ends.example.example.example"
+        else:
+            data = b"90:postfix a-long-domain-that-never-ends.example.example"
+        d = Dripper(addr, data)
+        d.start()
+        ds.append((name, d))
+    # and a request dripped within the bound: answered
+    for name, addr, proto in addrs:
+        one = (LITERAL.encode() + b"\n" if proto == "exim" else
+               req(LITERAL))
+        d = Dripper(addr, one, pace=min(0.25, (READ_BOUND / 2) / len(one)))
+        d.start()
+        ds.append((name + " (slow but within the bound)", d))
+    return ds
+
+
+def t_cutoff_check(ds):
+    for name, d in ds:
+        d.join(CLOSE_WAIT + WAIT)
+        if "within the bound" in name:
+            with Check("%s: a request sent a byte at a time: "
+                       "answered" % name) as c:
+                c.note("sent %d bytes" % d.sent)
+                want = literal_answer("exim" if "exim" in name else "").encode()
+                if not d.got.startswith(b"%d:%s," % (len(want), want)
+                                        if "exim" not in name else want):
+                    c.bad("got %r" % d.got[:60])
+            continue
+        with Check("%s: a request dripped a byte a second is cut off (not "
+                   "complete %d s after its first byte), without an "
+                   "answer" % (name, READ_BOUND)) as c:
+            c.note("sent %d bytes" % d.sent)
+            if not d.closed:
+                c.bad("still open after %d s" % CLOSE_WAIT)
+            if d.got:
+                c.bad("got %r" % d.got[:60])
+
+
+def hostile(pid, sm, sm2, exim):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = FLOOD + 100
+    if soft < want and (hard == resource.RLIM_INFINITY or hard >= want):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+    cut = t_cutoff_start([("socketmap (second socket)", sm2, "socketmap"),
+                          ("exim", exim, "exim")])
+    t_resume(sm, "socketmap")
+    t_resume(exim, "exim")
+    t_nonreader(pid, [("socketmap", sm, "socketmap"),
+                      ("exim", exim, "exim")])
+    t_flood(sm, [("socketmap (second socket)", sm2, "socketmap"),
+                 ("exim", exim, "exim")])
+    t_cutoff_check(cut)
+    with Check("the daemon still answers") as c:
+        c.expect(literal_query(sm, "socketmap"), NOTFOUND, "socketmap")
+        c.expect(literal_query(exim, "exim"), "NONE\n", "exim")
+
+
+def nfds(pid):
+    return len(os.listdir("/proc/%d/fd" % pid))
+
+
+def wait_nfds(pid, n, timeout=WAIT):
+    """Polls until pid has at most n descriptors open."""
+    end = time.time() + timeout
+    while nfds(pid) > n and time.time() < end:
+        select.select([], [], [], 0.05)
+    return nfds(pid) <= n
+
+
+def round_trip(conn, proto):
+    if proto == "exim":
+        conn.send(LITERAL.encode() + b"\n")
+        end = time.time() + WAIT
+        while b"\n" not in conn.buf and conn.fill(max(0, end - time.time())):
+            if conn.eof:
+                break
+        line, _, conn.buf = conn.buf.partition(b"\n")
+        return line.decode() + "\n"
+    conn.send(req(LITERAL))
+    return conn.netstring()
+
+
+def stuff(conns, proto):
+    """Pipelines requests on conns without reading until the daemon
+    reads no more from any of them (bounded: WAIT seconds)."""
+    one = LITERAL.encode() + b"\n" if proto == "exim" else req(LITERAL)
+    chunk = one * (65536 // len(one))
+    pos = {}
+    for x in conns:
+        x.s.setblocking(False)
+        pos[x] = 0
+    end = time.time() + WAIT
+    while time.time() < end:
+        for x in conns:
+            while True:
+                try:
+                    n = x.s.send(chunk[pos[x]:])
+                except BlockingIOError:
+                    break
+                pos[x] = (pos[x] + n) % len(chunk)
+        # a daemon that still reads would take more within a second
+        _, w, _ = select.select([], [x.s for x in conns], [], 1)
+        if not w:
+            return True
+    return False
+
+
+def t_share(pid, share, addr, proto, others):
+    """A daemon whose open-file limit gives each socket share
+    connections; addr is one of its sockets, others the rest."""
+    base = nfds(pid)
+    ans = literal_answer(proto)
+    with Check("%s, %d connections a socket (the share of a low open-file "
+               "limit): a new connection closes the one that has gone "
+               "longest without a complete request" % (proto, share)) as c:
+        conns = [Conn(addr) for _ in range(share)]
+        for i, x in enumerate(conns):
+            if round_trip(x, proto) != ans:
+                c.bad("connection %d not answered" % i)
+        # 1 asks again: 0 is now the one idle longest, then 2
+        c.expect(round_trip(conns[1], proto), ans, "connection 1 again")
+        for k, victim in enumerate((0, 2)):
+            new = Conn(addr)
+            c.expect(round_trip(new, proto), ans, "new connection %d" % k)
+            conns.append(new)
+            wait_hung_up([conns[victim].s], 2)
+            closed = [i for i, x in enumerate(conns) if hung_up(x.s)]
+            c.note("then closed by the daemon: %s" % closed)
+            if closed != sorted([0, 2][:k + 1]):
+                c.bad("expected %s" % sorted([0, 2][:k + 1]))
+        for name, a, p in others:
+            c.expect(literal_query(a, p), literal_answer(p),
+                     "a new client of the %s socket" % name)
+        for x in conns:
+            x.close()
+    if not wait_nfds(pid, base):
+        report(False, "%s: the daemon closes what its clients closed" % proto,
+               ["%d descriptors open, %d before" % (nfds(pid), base)])
+        return
+    with Check("%s, %d connections a socket: one owed nothing is closed "
+               "first, else the one owed answers longest; the new one is "
+               "answered" % (proto, share)) as c:
+        stuck = [Conn(addr) for _ in range(share - 1)]
+        if not stuff(stuck, proto):
+            c.bad("the daemon kept reading from clients that never read")
+        idle = Conn(addr)
+        c.expect(round_trip(idle, proto), ans, "an idle connection")
+        new = Conn(addr)
+        c.expect(round_trip(new, proto), ans, "a new connection")
+        wait_hung_up([idle.s], 2)
+        if not hung_up(idle.s):
+            c.bad("the idle connection is still open")
+        n = sum(1 for x in stuck if hung_up(x.s))
+        if n:
+            c.bad("%d connections owed answers closed" % n)
+        # all owed now but the new one: let it go, then fill its place
+        new.close()
+        idle.close()
+        if not wait_nfds(pid, base + share - 1):
+            c.bad("the daemon did not close the connections closed")
+        more = Conn(addr)
+        stuff([more], proto)
+        stuck.append(more)
+        new = Conn(addr)
+        c.expect(round_trip(new, proto), ans,
+                 "a new connection when every one is owed answers")
+        end = time.time() + 2
+        while (not any(hung_up(x.s) for x in stuck) and
+               time.time() < end):
+            hung_up(stuck[0].s, 0.1)
+        n = sum(1 for x in stuck if hung_up(x.s))
+        c.note("%d of %d connections owed answers closed" % (n, share))
+        if n != 1:
+            c.bad("expected 1")
+        if hung_up(more.s):
+            c.bad("the one owed answers for the shortest time was closed")
+        for x in stuck + [new]:
+            x.close()
+
+
+def sockaddr(spec):
+    if spec.startswith("unix:"):
+        return spec[5:]
+    host, port = spec.rsplit(":", 1)
+    return (host, int(port))
+
+
 def main():
     global prefix
     ap = argparse.ArgumentParser()
-    ap.add_argument("--socketmap", required=True, help="HOST:PORT")
+    ap.add_argument("--socketmap", required=True, help="HOST:PORT or unix:PATH")
+    ap.add_argument("--socketmap2", help="another socketmap socket (--hostile)")
     ap.add_argument("--exim", required=True, help="unix socket path")
+    ap.add_argument("--hostile", type=int, metavar="PID",
+                    help="the hostile-client checks; PID: the front process")
+    ap.add_argument("--share", type=int, metavar="N",
+                    help="with --hostile: the daemon takes N connections a "
+                    "socket; only the checks of the share")
     ap.add_argument("--prefix", default="proto")
     a = ap.parse_args()
     prefix = a.prefix
-    host, port = a.socketmap.rsplit(":", 1)
-    addr = (host, int(port))
+    addr = sockaddr(a.socketmap)
     start = time.time()
-    # slow.example first, while nothing is cached
-    t_slow(addr)
-    t_pipeline(addr)
-    t_notdomains(addr)
-    t_malformed(addr)
-    t_halfopen(addr)
-    t_concurrent(addr)
-    t_exim(a.exim)
+    if a.hostile and a.share:
+        t_share(a.hostile, a.share, addr, "socketmap",
+                [("exim", a.exim, "exim")])
+        t_share(a.hostile, a.share, a.exim, "exim",
+                [("socketmap", addr, "socketmap")])
+    elif a.hostile:
+        hostile(a.hostile, addr, sockaddr(a.socketmap2), a.exim)
+    else:
+        # slow.example first, while nothing is cached
+        t_slow(addr)
+        t_pipeline(addr)
+        t_notdomains(addr)
+        t_malformed(addr)
+        t_halfopen(addr)
+        t_concurrent(addr)
+        t_exim(a.exim)
     print("# %s: protocol checks took %d s" % (prefix, time.time() - start))
     return 1 if nfail else 0
 
