@@ -67,7 +67,7 @@ FUZZ_PROGS=	regress/fuzz/fuzz_record regress/fuzz/fuzz_policy \
 TABLE_FUZZ_SRCS=	filter-mtasts/tableproto.c regress/fuzz/tablestub.c \
 		${PARSER_SRCS}
 FUZZ_CC?=	clang
-FUZZ_FLAGS=	-g -O1 -fsanitize=fuzzer,address,undefined \
+FUZZ_FLAGS=	-g -O1 -Wall -Wextra -Werror -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all
 FUZZ_SECONDS?=	60
 MANS=		man/filter-mtasts.8

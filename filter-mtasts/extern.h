@@ -124,6 +124,7 @@ const struct verdict *vcache_peek(struct vcache *, const char *);
 const char	*vcache_next_mx(struct vcache *, const char *);
 void		 vcache_cancel(struct vwaiter *);
 void		 vcache_on_ready(struct vcache *, void (*)(void *), void *);
+int		 vcache_expired(struct vcache *, const char *);
 
 /* reply.c: what Postfix and Exim are told */
 #define REPLY_MAX	2048
@@ -182,6 +183,7 @@ struct table_imsg_out {
 	char		 note[1024];
 };
 void		 tablesrv_answer(struct vcache *, const char *, char *, size_t);
+int		 tablesrv_domain(const char *, char *, size_t);
 int		 table_text_line(struct table_text *, char *, table_ask_cb,
 		    void *, char *, size_t);
 int		 table_imsg_len(const uint8_t *);

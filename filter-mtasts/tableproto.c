@@ -55,6 +55,20 @@ answer_check(struct vcache *vc, const char *domain, char *out, size_t outsz)
 		(void)snprintf(out, outsz, "not-found\n");
 }
 
+/* The domain of a request line, normalised; -1 if none, or a literal. */
+int
+tablesrv_domain(const char *line, char *norm, size_t normsz)
+{
+	const char	*arg;
+
+	if ((strncmp(line, "check ", 6) != 0 &&
+	    strncmp(line, "relayhost ", 10) != 0) ||
+	    (arg = strchr(line, ' ')) == NULL ||
+	    domain_normalize(arg + 1, norm, normsz) != 0)
+		return -1;
+	return 0;
+}
+
 void
 tablesrv_answer(struct vcache *vc, const char *line, char *out, size_t outsz)
 {

@@ -57,6 +57,8 @@
 #define ACCEPT_BATCH	16	/* per wakeup, below CONN_MAX: conn_accept() */
 #define IDLE_SECS	10
 #define PAUSE_MSECS	100
+#define WAIT_MSECS	700	/* for a verdict derived again; the table
+				   waits 1000 in all */
 
 /* Whose processes may connect: the lookup user of smtpd, by group. */
 static const char *const smtpd_users[] = { "_smtpd", "opensmtpd" };
@@ -66,6 +68,9 @@ struct conn {
 	struct tablesrv		*ts;
 	struct bufferevent	*bev;
 	int			 eof;
+	char			*held;	/* a request waiting for a verdict */
+	struct vwaiter		*w;
+	struct event		 wait;
 };
 
 struct tablesrv {
@@ -80,10 +85,88 @@ struct tablesrv {
 static void
 conn_free(struct conn *c)
 {
+	vcache_cancel(c->w);
+	evtimer_del(&c->wait);
+	free(c->held);
 	TAILQ_REMOVE(&c->ts->conns, c, entry);
 	c->ts->nconns--;
 	bufferevent_free(c->bev);
 	free(c);
+}
+
+static int	conn_serve(struct conn *);
+
+static int
+conn_answer(struct conn *c, const char *line)
+{
+	char	 ans[TABLE_LINE_MAX];
+
+	tablesrv_answer(c->ts->vc, line, ans, sizeof(ans));
+	if (evbuffer_add(bufferevent_get_output(c->bev), ans,
+	    strlen(ans)) == -1) {
+		conn_free(c);
+		return -1;
+	}
+	TAILQ_REMOVE(&c->ts->conns, c, entry);
+	TAILQ_INSERT_TAIL(&c->ts->conns, c, entry);
+	return 0;
+}
+
+/* The verdict came, or WAIT_MSECS passed: the held request is answered. */
+static void
+conn_resume(struct conn *c)
+{
+	char	*line = c->held;
+
+	c->held = NULL;
+	c->w = NULL;
+	evtimer_del(&c->wait);
+	if (conn_answer(c, line) == 0)
+		(void)conn_serve(c);
+	free(line);
+}
+
+static void
+conn_verdict(void *arg, const struct verdict *v)
+{
+	(void)v;
+	conn_resume(arg);
+}
+
+static void
+conn_wait_over(int fd, short ev, void *arg)
+{
+	struct conn	*c = arg;
+
+	(void)fd;
+	(void)ev;
+	vcache_cancel(c->w);
+	conn_resume(c);
+}
+
+/*
+ * A domain whose verdict has just expired is derived again, mostly
+ * from libunbound's cache: for the relayhost smtpd asks when it
+ * delivers, or retries hours later, that is better waited for, a
+ * moment, than failed.  Returns 1 when line is held for it.
+ */
+static int
+conn_hold(struct conn *c, char *line)
+{
+	struct timeval		 tv = { 0, WAIT_MSECS * 1000 };
+	const struct verdict	*v;
+	char			 norm[DNS_NAME_MAX + 1];
+
+	if (tablesrv_domain(line, norm, sizeof(norm)) == -1 ||
+	    !vcache_expired(c->ts->vc, norm) ||
+	    vcache_lookup(c->ts->vc, norm, conn_verdict, c, &v, &c->w) !=
+	    VC_WAIT)
+		return 0;
+	c->held = line;
+	evtimer_assign(&c->wait, event_get_base(&c->ts->ev), conn_wait_over,
+	    c);
+	evtimer_add(&c->wait, &tv);
+	return 1;
 }
 
 /*
@@ -96,21 +179,20 @@ conn_serve(struct conn *c)
 {
 	struct evbuffer	*in = bufferevent_get_input(c->bev);
 	struct evbuffer	*out = bufferevent_get_output(c->bev);
-	char		*line, ans[TABLE_LINE_MAX];
+	char		*line;
 	size_t		 len;
 
-	while (evbuffer_get_length(out) < OUT_MAX &&
+	while (c->held == NULL && evbuffer_get_length(out) < OUT_MAX &&
 	    (line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF)) != NULL) {
-		tablesrv_answer(c->ts->vc, line, ans, sizeof(ans));
-		free(line);
-		if (evbuffer_add(out, ans, strlen(ans)) == -1) {
-			conn_free(c);
+		if (conn_hold(c, line))
+			break;
+		if (conn_answer(c, line) == -1) {
+			free(line);
 			return -1;
 		}
-		TAILQ_REMOVE(&c->ts->conns, c, entry);
-		TAILQ_INSERT_TAIL(&c->ts->conns, c, entry);
+		free(line);
 	}
-	if (evbuffer_get_length(out) >= OUT_MAX) {
+	if (c->held != NULL || evbuffer_get_length(out) >= OUT_MAX) {
 		bufferevent_disable(c->bev, EV_READ);
 		return 0;
 	}
@@ -190,6 +272,7 @@ conn_new(struct tablesrv *ts, int fd)
 		return -1;
 	}
 	c->ts = ts;
+	evtimer_assign(&c->wait, event_get_base(&ts->ev), conn_wait_over, c);
 	TAILQ_INSERT_TAIL(&ts->conns, c, entry);
 	ts->nconns++;
 	bufferevent_setcb(c->bev, conn_read, conn_drained, conn_event, c);

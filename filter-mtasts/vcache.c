@@ -39,13 +39,15 @@
  *    bound; only a second use, once the verdict is in, moves one to the
  *    main list.  A flood of domains used once churns probation only.
  *  - questions in flight to the network process: at most INFLIGHT_MAX;
- *    the rest wait in line, those a client waits for first, refreshes
- *    after, and the line of refreshes is bounded.
+ *    the rest wait in line, in three classes: those a client waits
+ *    for, then refreshes of verdicts in use, then the guesses the table
+ *    makes for a domain it was asked about with no verdict.  The lines
+ *    of the last two are bounded, and guesses take at most a quarter of
+ *    the questions out, so no flood of them delays the others.
  *  - each list is evicted from its least recently used end.
  */
 
 #define INFLIGHT_MAX	256
-#define REFRESH_QUEUE_MAX 4096
 #define EVICT_SCAN	64	/* entries tried from the cold end */
 #define NETPROC_GONE	"filter-mtasts network process not running"
 
@@ -64,11 +66,23 @@ enum seg {
 	SEG_MAIN
 };
 
-enum queued {
-	Q_NONE,
-	Q_URGENT,
-	Q_REFRESH
+/* The classes of questions, most pressing first. */
+enum ask {
+	ASK_URGENT,		/* a client waits */
+	ASK_REFRESH,		/* a verdict in use is about to expire */
+	ASK_GUESS,		/* the table found no verdict */
+	ASK_N
 };
+
+static const struct {
+	size_t	 queued, inflight;
+} ask_max[ASK_N] = {
+	{ SIZE_MAX, INFLIGHT_MAX },	/* bounded by the waiters */
+	{ 4096, INFLIGHT_MAX },
+	{ 256, INFLIGHT_MAX / 4 }
+};
+
+#define Q_NONE	ASK_N		/* not in line */
 
 struct vwaiter {
 	TAILQ_ENTRY(vwaiter)	 entry;
@@ -88,7 +102,7 @@ struct ventry {
 	time_t			 updated;
 	time_t			 used;
 	unsigned		 rr;		/* relay host rotation */
-	uint8_t			 seg, queued;
+	uint8_t			 seg, queued, asked;
 	uint8_t			 have, inflight, waking;
 	char			 domain[];
 };
@@ -104,8 +118,8 @@ struct vcache {
 	size_t			 nbuckets;
 	struct ventries		 seg[2];
 	size_t			 nseg[2];
-	struct ventries		 urgent, refresh;
-	size_t			 nrefresh;
+	struct ventries		 line[ASK_N];
+	size_t			 nline[ASK_N], nout[ASK_N];
 	size_t			 n, max, prob_max, ninflight;
 	uint32_t		 nextid;
 	struct event		*tick;
@@ -137,12 +151,10 @@ find(struct vcache *vc, const char *domain)
 static void
 unqueue(struct vcache *vc, struct ventry *e)
 {
-	if (e->queued == Q_URGENT)
-		TAILQ_REMOVE(&vc->urgent, e, line);
-	else if (e->queued == Q_REFRESH) {
-		TAILQ_REMOVE(&vc->refresh, e, line);
-		vc->nrefresh--;
-	}
+	if (e->queued == Q_NONE)
+		return;
+	TAILQ_REMOVE(&vc->line[e->queued], e, line);
+	vc->nline[e->queued]--;
 	e->queued = Q_NONE;
 }
 
@@ -204,6 +216,7 @@ create(struct vcache *vc, const char *domain)
 	if ((e = calloc(1, sizeof(*e) + len)) == NULL)
 		return NULL;
 	memcpy(e->domain, domain, len);
+	e->queued = Q_NONE;
 	TAILQ_INIT(&e->waiters);
 	LIST_INSERT_HEAD(&vc->buckets[hash(domain) & (vc->nbuckets - 1)], e,
 	    bucket);
@@ -237,50 +250,56 @@ fresh(const struct ventry *e, time_t now)
 }
 
 static void
-send_query(struct vcache *vc, struct ventry *e)
+send_query(struct vcache *vc, struct ventry *e, enum ask class)
 {
 	if (ipc_send(vc->ipc, IPC_QUERY, ++vc->nextid, e->domain,
 	    strlen(e->domain) + 1) == 0) {
 		e->inflight = 1;
+		e->asked = class;
 		vc->ninflight++;
+		vc->nout[class]++;
 	}
 }
 
-/* Questions a client waits for first, then refreshes. */
+static int
+can_send(const struct vcache *vc, enum ask class)
+{
+	return !vc->dead && vc->ninflight < INFLIGHT_MAX &&
+	    vc->nout[class] < ask_max[class].inflight;
+}
+
+/* The most pressing question that may go, while any may. */
 static void
 send_queued(struct vcache *vc)
 {
 	struct ventry	*e;
+	int		 class;
 
-	while (vc->ninflight < INFLIGHT_MAX && !vc->dead &&
-	    ((e = TAILQ_FIRST(&vc->urgent)) != NULL ||
-	    (e = TAILQ_FIRST(&vc->refresh)) != NULL)) {
-		unqueue(vc, e);
-		send_query(vc, e);
-	}
+	for (class = 0; class < ASK_N; class++)
+		while (can_send(vc, class) &&
+		    (e = TAILQ_FIRST(&vc->line[class])) != NULL) {
+			unqueue(vc, e);
+			send_query(vc, e, class);
+		}
 }
 
 static void
-ask(struct vcache *vc, struct ventry *e, int urgent)
+ask(struct vcache *vc, struct ventry *e, enum ask class)
 {
 	if (e->inflight || vc->dead)
 		return;
-	if (urgent && e->queued == Q_REFRESH)
-		unqueue(vc, e);
-	if (e->queued != Q_NONE)
-		return;
-	if (vc->ninflight < INFLIGHT_MAX) {
-		send_query(vc, e);
+	if (e->queued <= class)
+		return;			/* in line already, as pressing */
+	unqueue(vc, e);
+	if (can_send(vc, class) && TAILQ_EMPTY(&vc->line[class])) {
+		send_query(vc, e, class);
 		return;
 	}
-	if (urgent) {
-		TAILQ_INSERT_TAIL(&vc->urgent, e, line);
-		e->queued = Q_URGENT;
-	} else if (vc->nrefresh < REFRESH_QUEUE_MAX) {
-		TAILQ_INSERT_TAIL(&vc->refresh, e, line);
-		e->queued = Q_REFRESH;
-		vc->nrefresh++;
-	}
+	if (vc->nline[class] >= ask_max[class].queued)
+		return;			/* asked again at its next use */
+	TAILQ_INSERT_TAIL(&vc->line[class], e, line);
+	e->queued = class;
+	vc->nline[class]++;
 }
 
 /* A callback may look up other domains: e is not evicted meanwhile. */
@@ -346,6 +365,7 @@ vc_msg(void *arg, uint32_t type, uint32_t id, const uint8_t *p, size_t len)
 	if (e->inflight) {
 		e->inflight = 0;
 		vc->ninflight--;
+		vc->nout[e->asked]--;
 	}
 	keep_last(e);
 	e->v = v;
@@ -375,6 +395,7 @@ vc_eof(void *arg)
 	log_warnx("the network process is gone: new domains are deferred");
 	vc->dead = 1;
 	vc->ninflight = 0;
+	memset(vc->nout, 0, sizeof(vc->nout));
 	TAILQ_INIT(&waiting);
 	for (s = 0; s < 2; s++)
 		TAILQ_FOREACH(e, &vc->seg[s], lru) {
@@ -391,6 +412,19 @@ vc_eof(void *arg)
 			vwire_defer(&e->v, e->domain, NETPROC_GONE);
 		wake(e);
 	}
+}
+
+/*
+ * Within the lead time of its expiry; but a verdict derived within
+ * that time already rests on records about to expire, and the caches
+ * would give them again: that one is refreshed only once it expired.
+ */
+static int
+refresh_due(const struct vcache *vc, const struct ventry *e, time_t now)
+{
+	if (e->expires - e->updated <= vc->t.lead)
+		return now >= e->expires;
+	return e->expires - now <= vc->t.lead;
 }
 
 /*
@@ -412,8 +446,8 @@ vc_tick(int fd, short ev, void *arg)
 	TAILQ_FOREACH(e, &vc->seg[SEG_MAIN], lru) {
 		if (now - e->used > vc->t.inuse)
 			break;
-		if (e->have && e->expires - now <= vc->t.lead)
-			ask(vc, e, 0);
+		if (e->have && refresh_due(vc, e, now))
+			ask(vc, e, ASK_REFRESH);
 	}
 }
 
@@ -441,8 +475,8 @@ vcache_new(struct event_base *base, int netfd, size_t max,
 		LIST_INIT(&vc->buckets[i]);
 	TAILQ_INIT(&vc->seg[SEG_PROBATION]);
 	TAILQ_INIT(&vc->seg[SEG_MAIN]);
-	TAILQ_INIT(&vc->urgent);
-	TAILQ_INIT(&vc->refresh);
+	for (i = 0; i < ASK_N; i++)
+		TAILQ_INIT(&vc->line[i]);
 	if ((vc->ipc = ipc_new(base, netfd, vc_msg, vc_eof, vc)) == NULL ||
 	    (vc->tick = event_new(base, -1, EV_PERSIST, vc_tick, vc)) == NULL) {
 		ipc_free(vc->ipc);
@@ -493,8 +527,8 @@ vcache_lookup(struct vcache *vc, const char *domain, vcache_cb cb, void *arg,
 		return VC_HIT;
 	}
 	if (fresh(e, now)) {
-		if (e->expires - now <= vc->t.lead)
-			ask(vc, e, 0);
+		if (refresh_due(vc, e, now))
+			ask(vc, e, ASK_REFRESH);
 		*vp = &e->v;
 		return VC_HIT;
 	}
@@ -504,7 +538,7 @@ vcache_lookup(struct vcache *vc, const char *domain, vcache_cb cb, void *arg,
 	w->cb = cb;
 	w->arg = arg;
 	TAILQ_INSERT_TAIL(&e->waiters, w, entry);
-	ask(vc, e, 1);
+	ask(vc, e, ASK_URGENT);
 	*wp = w;
 	return VC_WAIT;
 }
@@ -527,12 +561,22 @@ vcache_peek(struct vcache *vc, const char *domain)
 		return e->have && now - e->updated < vc->t.stale_max ?
 		    &e->v : NULL;
 	if (!fresh(e, now)) {
-		ask(vc, e, 0);
+		ask(vc, e, e->seg == SEG_MAIN ? ASK_REFRESH : ASK_GUESS);
 		return NULL;
 	}
-	if (e->expires - now <= vc->t.lead)
-		ask(vc, e, 0);
+	if (refresh_due(vc, e, now))
+		ask(vc, e, ASK_REFRESH);
 	return &e->v;
+}
+
+/* A verdict known, but past its time: it is worth waiting for anew. */
+int
+vcache_expired(struct vcache *vc, const char *domain)
+{
+	struct ventry	*e;
+
+	return !vc->dead && (e = find(vc, domain)) != NULL && e->have &&
+	    !fresh(e, time(NULL));
 }
 
 /*

@@ -333,7 +333,7 @@ enum verdict_kind {
 };
 
 #define VERDICT_REASON_MAX	512
-#define VERDICT_TTL_MIN		30	/* s, floor of a verdict's life */
+#define VERDICT_TTL_MIN		5	/* s, floor of a verdict's life */
 #define VERDICT_TTL_DEFER	60	/* s, a defer is asked again after */
 #define VERDICT_TTL_MAX		600	/* s, ceiling of any verdict's life */
 

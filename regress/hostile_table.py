@@ -693,6 +693,56 @@ def check_not_root():
         f.close()
 
 
+def check_flood(f):
+    """60 000 checks of domains nobody resolved: each starts a lookup and
+    enters the filter's memory, but the verdicts in use stay."""
+    before = ask("check enforce.example")
+    s = connect()
+    s.settimeout(20)
+    n, batch, answers, buf = 60000, 500, 0, b""
+    try:
+        for i in range(0, n, batch):
+            s.sendall(b"".join(b"check flood%d.example\n" % j
+                               for j in range(i, i + batch)))
+            want = answers + batch
+            while answers < want:
+                data = s.recv(65536)
+                if not data:
+                    break
+                buf += data
+                answers += buf.count(b"\n")
+                buf = buf[buf.rfind(b"\n") + 1:]
+    except OSError as e:
+        print("# flood: %s" % e)
+    finally:
+        s.close()
+    after = ask("check enforce.example")
+    relay = ask("relayhost enforce.example")
+    check(before == "found" and answers == n and after == "found" and
+          relay.startswith("found smtp+tls://mx1.enforce.example"),
+          "%d checks of new domains: the verdict in use is still answered "
+          "from memory" % n, "before %r, %d answers, after %r, relayhost %r"
+          % (before, answers, after, relay))
+
+
+def check_cache_trouble():
+    """A directory where a cache entry belongs: the network process logs
+    that the entry could not be kept."""
+    state = os.path.join(WORK, "state-trouble")
+    os.makedirs(os.path.join(state, "nosts.example"), exist_ok=True)
+    f = Filter(sock=os.path.join(WORK, "run", "trouble.sock"), state=state)
+    try:
+        res = f.rcpts(["a@nosts.example"], 30)
+        said = until(lambda: "nosts.example: cache: cannot record that "
+                     "there is no policy" in f.stderr(), 10)
+        check(res.get("a@nosts.example") == "proceed" and said,
+              "a directory where the cache entry belongs: the RCPT "
+              "proceeds, the network process logs why the entry is lost",
+              res, f.stderr()[-1500:])
+    finally:
+        f.close()
+
+
 def start():
     """The filter, with the verdicts of enforce.example (sts-enforce) and
     nomatch.example (defer) in memory; None if it cannot be."""
@@ -742,6 +792,8 @@ def main():
     check_not_root()
     check_pipelining(f)
     check_idle(f, idle, idle_opened)
+    check_flood(f)
+    check_cache_trouble()
     for c in (check_limit, check_emfile_held, check_emfile_full):
         if (f := alive(f)) is None:
             return 1

@@ -984,7 +984,7 @@ test_pinned(struct net *n)
 static void
 test_inflight(struct net *n)
 {
-	static struct rec	 r[300], rp;
+	static struct rec	 r[300], rp, ru;
 	const struct verdict	*v;
 	struct vwaiter		*w;
 	char			 d[32];
@@ -1018,12 +1018,26 @@ test_inflight(struct net *n)
 		send_verdict(n, d, VERDICT_NONE, "none", NULL, NULL);
 	}
 	regress_check(wait_queries(n, "peeked.flight.example", 1, WAIT_MAX),
-	    "then the refresh the table asked for");
+	    "then the guess the table asked for");
 	send_verdict(n, "peeked.flight.example", VERDICT_NONE, "none", NULL,
 	    NULL);
 	for (i = 0, ok = 1; i < 300; i++)
 		ok = ok && wait_called(&r[i]);
 	regress_check(ok && barrier(n), "every waiter got its verdict");
+
+	/* A flood of table questions about unknown domains. */
+	before = n->nq;
+	for (i = 0; i < 300; i++) {
+		dname(d, sizeof(d), "guess", i);
+		(void)vcache_peek(n->vc, d);
+	}
+	regress_check(wait_queries(n, "guess63.example", 1, WAIT_MAX) &&
+	    barrier(n) && n->nq - before == 64 + 1,
+	    "300 table guesses: 64 questions out, the rest wait (%zu)",
+	    n->nq - before - 1);
+	regress_check(vcache_lookup(n->vc, "urgent.flight.example", on_verdict,
+	    &ru, &v, &w) == VC_WAIT && wait_queries(n, "urgent.flight.example",
+	    1, WAIT_MAX), "... and a lookup a client waits for goes at once");
 }
 
 static int

@@ -32,6 +32,7 @@
 
 struct vcache {
 	struct verdict	 v;
+	char		 reason[VERDICT_REASON_MAX];
 	char		 mx[DNS_NAME_MAX + 1];
 };
 
@@ -81,6 +82,9 @@ vcache_peek(struct vcache *vc, const char *domain)
 	check_domain(domain);
 	h = hash(domain);
 	memset(&vc->v, 0, sizeof(vc->v));
+	vc->v.domain = domain;
+	vc->reason[0] = '\0';
+	vc->v.reason = vc->reason;
 	switch (h % 6) {
 	case 0:
 		return NULL;
@@ -93,10 +97,10 @@ vcache_peek(struct vcache *vc, const char *domain)
 	case 3:
 		vc->v.kind = VERDICT_DEFER;
 		if (h & 0x100)
-			fill(vc->v.reason, sizeof(vc->v.reason) - 1, 'r');
+			fill(vc->reason, sizeof(vc->reason) - 1, 'r');
 		else
-			strlcpy_stub(vc->v.reason, "policy fetch failed",
-			    sizeof(vc->v.reason));
+			strlcpy_stub(vc->reason, "policy fetch failed",
+			    sizeof(vc->reason));
 		break;
 	case 4:
 		vc->v.kind = VERDICT_STS_TESTING;
