@@ -105,9 +105,10 @@ until_up() {
 # The daemon, with both sockets, as Postfix and Exim use it.  setsid,
 # net.sh exec, nsenter, unshare and sh all exec: $! is filter-mtasts.
 mkdir -p "$work/run"
-setsid sh "$net" exec "$dir" "$FILTER_MTASTS" daemon -r 127.0.53.2 -a "$dir/root.key" -c "$dir/ca.pem" \
-    -s "$work/state-daemon" -u _mtasts -l "socketmap=$SOCKETMAP" \
-    -l "exim=unix:$work/run/exim.sock" >"$work/daemon.log" 2>&1 </dev/null &
+setsid sh "$net" exec "$dir" "$FILTER_MTASTS" daemon -r 127.0.53.2 \
+    -a "$dir/root.key" -c "$dir/ca.pem" -s "$work/state-daemon" -u _mtasts \
+    -l "socketmap=$SOCKETMAP" -l "exim=unix:$work/run/exim.sock" \
+    >"$work/daemon.log" 2>&1 </dev/null &
 daemon_pid=$!
 until_up "$WAIT" "$work/daemon.log" "$daemon_pid" \
     grep -q 'filter-mtasts: ready' "$work/daemon.log"
