@@ -23,13 +23,29 @@
 #include "extern.h"
 #include "mtasts.h"
 
+/*
+ * A malformed pattern or host is a question with an answer: RFC 8461
+ * 4.1 lets such a pattern match nothing, so it is "no match" (exit 1)
+ * with the reason on stderr.  Only a wrong command line is exit 2.
+ */
+static int
+well_formed(const char *what, const char *s, int valid)
+{
+	char	 q[STS_ERR_MAX];
+
+	if (valid)
+		return 1;
+	sts_quote(q, sizeof(q), s, strlen(s));
+	warnx("%s: \"%s\"", what, q);
+	return 0;
+}
+
 int
 cmd_match(int argc, char *argv[])
 {
 	const char	*pattern, *host;
-	char		 q[STS_ERR_MAX];
 	size_t		 hlen;
-	int		 ch;
+	int		 ch, ok;
 
 	while ((ch = getopt(argc, argv, "+")) != -1)
 		usage_cmd("match");
@@ -39,18 +55,14 @@ cmd_match(int argc, char *argv[])
 		usage_cmd("match");
 	pattern = argv[0];
 	host = argv[1];
-	if (!sts_mx_pattern_valid(pattern, strlen(pattern))) {
-		sts_quote(q, sizeof(q), pattern, strlen(pattern));
-		errx(EXIT_USAGE, "invalid mx pattern: \"%s\"", q);
-	}
 	hlen = strlen(host);
 	if (hlen > 0 && host[hlen - 1] == '.')
 		hlen--;
-	if (!dns_hostname_valid(host, hlen)) {
-		sts_quote(q, sizeof(q), host, strlen(host));
-		errx(EXIT_USAGE, "invalid host name: \"%s\"", q);
-	}
-	if (sts_mx_match(pattern, host)) {
+	ok = well_formed("invalid mx pattern, matches no host", pattern,
+	    sts_mx_pattern_valid(pattern, strlen(pattern)));
+	ok &= well_formed("invalid host name, matches no pattern", host,
+	    dns_hostname_valid(host, hlen));
+	if (ok && sts_mx_match(pattern, host)) {
 		printf("match\n");
 		return EXIT_YES;
 	}

@@ -23,6 +23,8 @@
 #include "extern.h"
 #include "mtasts.h"
 
+#define NO_RECORD	"no TXT record given: no policy"
+
 static void
 record_json(int valid, const struct sts_record *rec, const char *msg)
 {
@@ -70,8 +72,17 @@ cmd_record(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc < 1)
-		usage_cmd("record");
+	/*
+	 * No TXT record at all (NODATA, NXDOMAIN) is the commonest
+	 * answer, and a well-formed one: no policy.
+	 */
+	if (argc == 0) {
+		if (json)
+			record_json(0, NULL, NO_RECORD);
+		else
+			printf("invalid: %s\n", NO_RECORD);
+		return EXIT_NO;
+	}
 	if ((rrs = calloc(argc, sizeof(*rrs))) == NULL) {
 		perror(PROGNAME);
 		return EXIT_USAGE;

@@ -46,7 +46,7 @@ static const struct cmd {
 	{ "query",	cmd_query,
 	    "[-j] [-a anchor] [-c cafile] [-r resolver] [-s statedir] "
 	    "domain ...",				"stdio rpath wpath cpath inet" },
-	{ "record",	cmd_record,	"[-j] string ...",	"stdio" },
+	{ "record",	cmd_record,	"[-j] [string ...]",	"stdio" },
 	{ "table",	cmd_table,	"[name] [socket]",	"stdio unix" },
 };
 

@@ -181,11 +181,20 @@ expect 'record text invalid: invalid: record 1: reason' 1 \
     'invalid: record 1: no id field ("id=" is required and case-sensitive)' \
     empty
 
+# No TXT record at all (NODATA, NXDOMAIN): no policy, not a usage error.
 run $N record -j
-expect 'record -j without a string: usage, exit 2' 2 '' usage
+expect 'record -j without a string: no record, no policy, exit 1' 1 \
+    '{"valid":false,"id":null,"error":"no TXT record given: no policy"}' \
+    empty
 
 run $N record
-expect 'record without a string: usage, exit 2' 2 '' usage
+expect 'record without a string: invalid: no record, exit 1' 1 \
+    'invalid: no TXT record given: no policy' empty
+
+run $N record -j --
+expect 'record -j -- without a string: no record, exit 1' 1 \
+    '{"valid":false,"id":null,"error":"no TXT record given: no policy"}' \
+    empty
 
 run $N record -x 'v=STSv1; id=1'
 expect 'record bad option: usage, exit 2' 2 '' usage
@@ -317,20 +326,32 @@ run $N match mail.example.com mx.example.com
 expect 'match exact pattern, other host: no match, exit 1' 1 \
     'no match' empty
 
-run $N match '*.*.example.com' a.b.example.com
-expect 'match invalid pattern *.*.example.com: exit 2 (M3)' 2 '' nonempty
+# A malformed pattern or host is a well-formed question whose answer
+# is "no match" (RFC 8461 4.1: such a pattern matches nothing): exit 1,
+# the reason on stderr.
+nomatch() {
+	run $N match "$1" "$2"
+	expect "match '$1' '$2': malformed $3, no match, exit 1 (M3)" 1 \
+	    'no match' "=filter-mtasts: $4: \"$5\""
+}
+p='invalid mx pattern, matches no host'
+h='invalid host name, matches no pattern'
+nomatch '*.*.example.com' a.b.example.com pattern "$p" '*.*.example.com'
+nomatch '*' mail.example.com pattern "$p" '*'
+nomatch .example.com mail.example.com pattern "$p" .example.com
+nomatch 'mx*.example.com' mx1.example.com pattern "$p" 'mx*.example.com'
+nomatch '*example.com' mailexample.com pattern "$p" '*example.com'
+nomatch example.com. example.com. pattern "$p" example.com.
+nomatch '' example.com pattern "$p" ''
+nomatch '*.example.com' '' host "$h" ''
+nomatch '*.example.com' mail..example.com host "$h" mail..example.com
+nomatch example.com example.com.. host "$h" example.com..
+nomatch '*.example.com' . host "$h" .
 
-run $N match example.com. example.com.
-expect 'match pattern with trailing dot: exit 2 (M3, P10)' 2 '' nonempty
-
-run $N match '' example.com
-expect 'match empty pattern: exit 2 (M3)' 2 '' nonempty
-
-run $N match '*.example.com' mail..example.com
-expect 'match invalid host: exit 2 (M3)' 2 '' nonempty
-
-run $N match example.com example.com..
-expect 'match host with two trailing dots: exit 2 (M1, M3)' 2 '' nonempty
+run $N match '' ''
+expect 'match both malformed: no match, exit 1, two reasons (M3)' 1 \
+    'no match' "=filter-mtasts: $p: \"\"
+filter-mtasts: $h: \"\""
 
 run $N match example.com
 expect 'match with one argument: usage, exit 2' 2 '' usage

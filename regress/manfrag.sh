@@ -12,7 +12,8 @@ trap 'rm -f "$man"' EXIT
 mandoc -Tascii "$top/man/filter-mtasts.8" | col -b >"$man"
 
 python3 - "$man" "$top/regress/mta/postfix-main.cf" \
-    "$top/regress/mta/exim.conf" <<'PY'
+    "$top/regress/mta/exim.conf" "$top/Makefile" <<'PY'
+import re
 import sys
 
 man = set(l.strip() for l in open(sys.argv[1]))
@@ -42,6 +43,31 @@ def check(what, want):
 
 check("manual: the Postfix main.cf lines are those tested",
       lines(sys.argv[2]))
+# The OpenSMTPD example installs the table wrapper where smtpd looks:
+# Debian's packages (6.8 and 7.6) in /usr/libexec/opensmtpd, which must
+# be the Makefile's default, and a /usr/local source build of 7.x.
+def installs():
+    text = " ".join(open(sys.argv[1]).read().split())
+    para = text[text.find("Install filter-mtasts with the table wrapper"):]
+    para = para[:para.find("Create the user")]
+    dflt = re.search(r"^SMTPD_LIBEXEC\?=\s*(\S+)", open(sys.argv[4]).read(),
+                     re.M).group(1)
+    dirs = set()
+    for cmd in re.findall(r"# (make install(?: SMTPD_LIBEXEC=\S+)?)", para):
+        dirs.add(cmd.split("=", 1)[1] if "=" in cmd else dflt)
+    want = {"/usr/libexec/opensmtpd", "/usr/local/libexec/opensmtpd"}
+    missing = ["make install into " + d for d in sorted(want - dirs)]
+    if not re.search(r"7\.6[^.]*/usr/libexec/opensmtpd", para):
+        missing.append("Debian's 7.6 and /usr/libexec/opensmtpd")
+    return missing
+
+missing = installs()
+print(("ok - " if not missing else "not ok - ") +
+      "manual: the OpenSMTPD example installs for Debian's 6.8 and 7.6 "
+      "and for a source build")
+for l in missing:
+    print("# missing from the example: " + l)
+
 check("manual: the Exim routers and transports are those tested",
       lines(sys.argv[3], {"mtasts_lookup", "mtasts_enforce", "dane_enforce",
                           "remote_smtp_mtasts", "remote_smtp_dane"}))

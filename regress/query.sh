@@ -104,8 +104,9 @@ dns_plan() {
 	dp=$1
 	hosts=mx txt="_mta-sts.$dp TXT secure 1" pol="mta-sts.$dp A secure 1"
 	mx="$dp MX secure 1" tlsa=
-	case ${dp%.example} in
+	case ${dp%.*} in
 	enforce)	hosts="mx1 mx2" mx="$dp MX secure 2" ;;
+	rollover)	hosts="mx1 mx2" ;;
 	wildcard)	hosts="a.mx b.c.mx mx" mx="$dp MX secure 3" ;;
 	nosts)		txt="_mta-sts.$dp TXT nxdomain" pol='' ;;
 	twotxt)		txt="_mta-sts.$dp TXT secure 2" ;;
@@ -147,10 +148,31 @@ check "net: no route out of the namespace" no_route
 
 DNS_DOMAINS="enforce nomatch wildcard testing modenone nosts http404 http500
 redirect html big slow chunked-big expired wrongname untrusted twotxt rotate
-cached dane daneinsecure danebogus daneunusable danests mxbogus cname"
+cached dane daneinsecure danebogus daneunusable danests mxbogus cname rollover"
 for d in $DNS_DOMAINS; do
 	check "net: DNS of $d.example" dns_domain "$d.example"
 done
+# The special-use TLD test. (RFC 6761 6.2), signed like example.
+for d in enforce dane danebogus nosts; do
+	check "net: DNS of $d.test" dns_domain "$d.test"
+done
+
+# ttl_is NAME TYPE TTL: the authoritative TTL of the RRset (for a
+# negative answer: of the SOA, and its MINIMUM).
+ttl_is() {
+	out=$(nexec dig +time=2 +tries=1 +norec @127.0.53.1 "$1" "$2" 2>&1)
+	got=$(printf '%s\n' "$out" | awk -v t="$2" '!/^;/ && $4 == t { print $2; exit }')
+	if [ "$2" = SOA ]; then
+		got="$got $(printf '%s\n' "$out" | awk '!/^;/ && $4 == "SOA" { print $NF; exit }')"
+		set -- "$1" "$2" "$3 $3"
+	fi
+	why="$1 $2: TTL $got, want $3"
+	[ "$got" = "$3" ]
+}
+check "net: rollover.example's records live 20 s" ttl_is rollover.example MX 20
+check "net: rollover.example's TXT lives 20 s" ttl_is _mta-sts.rollover.example TXT 20
+check "net: rollover.example's negative answers live 20 s (SOA TTL, MINIMUM)" \
+    ttl_is nx.rollover.example SOA 20
 
 # --------------------------------------------------- network: HTTPS
 
@@ -204,6 +226,7 @@ rotate		200 text/plain
 cached		200 text/plain
 danests		200 text/plain
 cname		200 text/plain
+rollover	200 text/plain
 EOF
 }
 
@@ -212,6 +235,8 @@ while read -r d expect; do
 	# shellcheck disable=SC2086
 	check "net: HTTPS of mta-sts.$d.example: $expect" https_is "$d.example" $expect
 done <"$work/https"
+check "net: HTTPS of mta-sts.enforce.test: 200 text/plain" \
+    https_is enforce.test 200 text/plain
 
 # ---------------------------------------------- network: libunbound
 
@@ -231,6 +256,13 @@ if command -v cc >/dev/null 2>&1 &&
 	    ub_is _25._tcp.mx.daneinsecure.example TLSA "rcode=0 havedata=1 nxdomain=0 secure=0 bogus=0"
 	check "net: libunbound: danebogus.example TLSA bogus" \
 	    ub_is _25._tcp.mx.danebogus.example TLSA "rcode=0 havedata=1 nxdomain=0 secure=0 bogus=1"
+	# What the .test checks below are about: left to its defaults,
+	# libunbound answers names under test. itself (RFC 6761 local zone).
+	if ub_is enforce.test MX "rcode=3 havedata=0 nxdomain=1"; then
+		ok "net: libunbound by default answers NXDOMAIN for enforce.test"
+	else
+		echo "skip - net: libunbound by default resolves enforce.test ($res): the .test checks do not test the special-use handling"
+	fi
 else
 	echo "skip - net: libunbound checks (no cc or libunbound-dev)"
 fi
@@ -404,6 +436,10 @@ daneunusable.example	dane		mx.daneunusable.example
 danests.example		dane		mx.danests.example
 mxbogus.example		defer		-
 cname.example		sts-enforce	mx.cname.example
+enforce.test		sts-enforce	mx1.enforce.test
+dane.test		dane		mx.dane.test
+danebogus.test		defer		-
+nosts.test		none		-	no _mta-sts TXT record
 EOF
 }
 
@@ -417,7 +453,13 @@ while IFS='	' read -r d v m re; do
 	# tabs repeat in the table: re-split on whitespace
 	set -- $d $v $m $re
 	expect all "$1" "$2" "$3"
-	[ $# -ge 4 ] && expect_reason all "$1" "$4" "the failed fetch"
+	[ $# -ge 4 ] || continue
+	xd=$1
+	shift 3
+	case $xd in
+	*.test)	expect_reason all "$xd" "$*" "what the resolver serves, not NXDOMAIN" ;;
+	*)	expect_reason all "$xd" "$*" "the failed fetch" ;;
+	esac
 done <"$work/expect"
 
 # A policy host that stalls after the headers must not hold up other

@@ -37,6 +37,7 @@ run cli.sh sh "$top/regress/cli.sh"
 run manfrag.sh sh "$top/regress/manfrag.sh"
 run query.sh sh "$top/regress/query.sh"
 run filter.sh sh "$top/regress/filter.sh"
+run ttl.sh sh "$top/regress/ttl.sh"
 run privsep.sh sh "$top/regress/privsep.sh"
 run hostile_table.sh sh "$top/regress/hostile_table.sh"
 run smtpd-6.8 sh "$top/regress/smtpd/smtpd.sh" run 6.8

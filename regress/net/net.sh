@@ -2,7 +2,9 @@
 # net.sh - a hermetic MTA-STS + DANE test network for filter-mtasts.
 #
 # A miniature Internet inside one network namespace: nsd serves a signed
-# fake root, a signed "example." TLD and one zone per test domain;
+# fake root, two signed TLDs, "example." and "test." (RFC 6761 special
+# use: resolvers must send its names to the configured server, and
+# unbound needs to be told so), and one zone per test domain;
 # unbound validates and recurses from that root; nginx serves the
 # MTA-STS policy hosts by SNI; a Python helper produces the HTTP
 # behaviours nginx cannot (stalls, chunked bodies).  Nothing is reachable
@@ -12,12 +14,19 @@
 #        net.sh stop DIR
 #        net.sh exec DIR CMD [ARG...]
 #        net.sh set-txt DIR NAME [VALUE...]
+#        net.sh set-mx DIR DOMAIN PREF HOST [PREF HOST...]
 #        net.sh set-policy DIR DOMAIN FILE
 #        net.sh set-http DIR DOMAIN STATUS
 #        net.sh fetches DIR DOMAIN
 #
 # The namespace is named by $NET_NS (default mtasts-test) at start and
 # remembered in DIR/netns for the other subcommands.
+#
+# set-txt and set-mx change a record set, re-sign its zone, have nsd
+# load it and the resolver forget the zone, and return once the
+# resolver serves the new data; set-policy changes a policy body.  A
+# domain's spec may give its records a short TTL (rollover.example: 20 s)
+# so that clients' caches, and verdicts, expire within a test.
 #
 # For a program under test: DIR/root.key (DS of the fake root's KSK, the
 # trust anchor), DIR/ca.pem (the test CA), resolver 127.0.53.2.  "exec"
@@ -31,22 +40,25 @@ set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 
-AUTH=127.0.53.1		# nsd: fake root, example., test zones
+AUTH=127.0.53.1		# nsd: fake root, example., test., test zones
 RESOLVER=127.0.53.2	# unbound: validating, recursing from AUTH
 HTTPS=127.0.44.1	# nginx: every mta-sts.DOMAIN, by SNI
 AUX=127.0.44.2		# aux.py behind nginx
 AUXPORT=8080
 VETH=198.51.100.25	# non-loopback address, for AI_ADDRCONFIG (pitfall 3)
-TTL=300
+DEFAULT_TTL=300		# of every record, unless the domain's spec sets one
+TTL=$DEFAULT_TTL	# the zone being written (rr)
 PROBE_UA=mtasts-net-probe	# our own requests; "fetches" ignores them
 WAIT=15			# upper bound for every readiness wait, seconds
 
 # Test domains, each its own zone under example. (provider.example holds
-# the CNAME target of _mta-sts.cname.example).
+# the CNAME target of _mta-sts.cname.example), and under test.: a label
+# has the same spec under either.
 DOMAINS="enforce nomatch wildcard testing modenone nosts http404 http500
 redirect html big slow chunked-big expired wrongname untrusted twotxt
 rotate cached dane daneinsecure danebogus daneunusable danests mxbogus
-cname provider mxwrongname mxnotls"
+cname provider mxwrongname mxnotls rollover"
+TEST_DOMAINS="enforce dane danebogus nosts"
 
 die() {
 	echo "net.sh: $*" >&2
@@ -137,9 +149,19 @@ curl_probe() {
 
 # ------------------------------------------------------------ zone data
 
-# rr OWNER TYPE RDATA: one record in zone-file form, owner absolute.
+# rr OWNER TYPE RDATA: one record in zone-file form, owner absolute,
+# with the TTL of the zone being written.
 rr() {
-	printf '%s\t%s\tIN\t%s\t%s\n' "$1" "$TTL" "$2" "$3"
+	rr_ttl "$TTL" "$@"
+}
+
+rr_ttl() {
+	printf '%s\t%s\tIN\t%s\t%s\n' "$2" "$1" "$3" "$4"
+}
+
+# zone_ttl ZONE: the TTL of ZONE's records (its spec may set one).
+zone_ttl() {
+	cat "$dir/zones/$(zfile "$1").ttl" 2>/dev/null || echo "$DEFAULT_TTL"
 }
 
 # txt_rdata VALUE: VALUE as zone-file TXT strings (quoted, escaped,
@@ -170,11 +192,24 @@ txt() {
 # The spec helpers below run with D set to the domain and stdout
 # redirected into the zone body.
 
-# mx PREF LABEL: MX LABEL.D with its own address 127.0.25.N.
-mx() {
+# ttl SECONDS: the TTL of the domain's records from here on, and of its
+# negative answers (SOA TTL and MINIMUM, RFC 2308 section 5).  First in
+# a spec.
+ttl() {
+	TTL=$1
+	echo "$1" >"$dir/zones/$D.ttl"
+}
+
+# addr LABEL: an MX host LABEL.D with its own address 127.0.25.N.
+addr() {
 	hostn=$((hostn + 1))
+	rr "$1.$D." A "127.0.25.$hostn"
+}
+
+# mx PREF LABEL: MX LABEL.D, with its address.
+mx() {
 	rr "$D." MX "$1 $2.$D."
-	rr "$2.$D." A "127.0.25.$hostn"
+	addr "$2"
 }
 
 # sts [VALUE...]: the _mta-sts TXT RRset (default: one "v=STSv1; id=1").
@@ -253,9 +288,10 @@ corrupt() {
 	echo "$1. $2" >>"$dir/zones/$D.corrupt"
 }
 
-# The test domains.  Expected verdicts live in regress/query.sh.
+# The test domains (D: LABEL.TLD; the spec is that of LABEL).  Expected
+# verdicts live in regress/query.sh.
 spec() {
-	case ${D%.example} in
+	case ${D%.*} in
 	enforce)	mx 10 mx1; mx 20 mx2; sts; host
 			policy_crlf enforce "mx1.$D" ;;
 	nomatch)	mx 10 mx; sts; host
@@ -307,6 +343,10 @@ spec() {
 	cname)		mx 10 mx; rr "_mta-sts.$D." CNAME "sts-cname.provider.example."
 			host; policy enforce "mx.$D" ;;
 	provider)	txt "sts-cname.$D" 'v=STSv1; id=7' ;;
+	# Short TTL, and a second host to rotate to (set-mx, set-txt,
+	# set-policy): regress/ttl.sh.
+	rollover)	ttl 20; mx 10 mx1; addr mx2; sts; host
+			policy enforce "mx1.$D" ;;
 	*)		die "no spec for $D" ;;
 	esac
 }
@@ -335,12 +375,16 @@ ds() {
 }
 
 # build_zone ZONE: SOA + body -> zone file -> signed (or copied) file.
+# Negative answers live for the zone's TTL, at most 60 s.
 build_zone() {
 	bz_f=$(zfile "$1") bz_o=$(origin "$1")
 	bz_z=$dir/zones/$bz_f bz_s=$dir/signed/$bz_f.signed
+	bz_ttl=$(zone_ttl "$1")
+	bz_min=$bz_ttl
+	[ "$bz_min" -le 60 ] || bz_min=60
 	{
-		printf '$TTL %s\n' "$TTL"
-		rr "$bz_o" SOA "ns.example. hostmaster.example. $(cat "$bz_z.serial") 3600 600 86400 60"
+		printf '$TTL %s\n' "$bz_ttl"
+		rr_ttl "$bz_ttl" "$bz_o" SOA "ns.example. hostmaster.example. $(cat "$bz_z.serial") 3600 600 86400 $bz_min"
 		cat "$bz_z.body"
 	} >"$bz_z.zone"
 	rm -f "$bz_s"
@@ -379,42 +423,60 @@ corrupt_rrsig() {
 	mv "$1.tmp" "$1"
 }
 
+# tld_body TLD: the delegations of TLD's test domains (each built here)
+# with their DS.
+tld_body() {
+	rr "$1." NS ns.example.
+	[ "$1" = example ] && rr ns.example. A "$AUTH"
+	for tb_z in $children; do
+		case $tb_z in
+		*."$1") ;;
+		*) continue ;;
+		esac
+		build_zone "$tb_z"
+		rr "$tb_z." NS ns.example.
+		[ -e "$dir/zones/$tb_z.unsigned" ] || ds "$tb_z"
+	done
+}
+
 make_dns() {
 	mkdir -p "$dir/keys" "$dir/zones" "$dir/signed"
 	hostn=0
 	children=
-	for md_d in $DOMAINS; do
-		D=$md_d.example
+	for md_d in $(for md_l in $DOMAINS; do echo "$md_l.example"; done) \
+	    $(for md_l in $TEST_DOMAINS; do echo "$md_l.test"; done); do
+		D=$md_d TTL=$DEFAULT_TTL
 		children="$children $D"
 		echo 1 >"$dir/zones/$D.serial"
-		rr "$D." NS ns.example. >"$dir/zones/$D.body"
-		spec >>"$dir/zones/$D.body"
+		spec >"$dir/zones/$D.spec"
+		{
+			rr "$D." NS ns.example.
+			cat "$dir/zones/$D.spec"
+		} >"$dir/zones/$D.body"
+		rm -f "$dir/zones/$D.spec"
 	done
+	TTL=$DEFAULT_TTL
 	# the address counter must not have run past one octet
 	[ "$hostn" -lt 255 ] || die "too many MX hosts"
-	for md_z in . example $children; do
+	for md_z in . example test $children; do
 		[ -e "$dir/zones/$md_z.unsigned" ] || keygen "$md_z"
 	done
-	{
-		rr example. NS ns.example.
-		rr ns.example. A "$AUTH"
-		for md_z in $children; do
-			build_zone "$md_z"
-			rr "$md_z." NS ns.example.
-			[ -e "$dir/zones/$md_z.unsigned" ] || ds "$md_z"
-		done
-	} >"$dir/zones/example.body"
-	echo 1 >"$dir/zones/example.serial"
-	build_zone example
+	for md_t in example test; do
+		tld_body "$md_t" >"$dir/zones/$md_t.body"
+		echo 1 >"$dir/zones/$md_t.serial"
+		build_zone "$md_t"
+	done
 	{
 		rr . NS ns.example.
-		rr example. NS ns.example.
-		ds example
+		for md_t in example test; do
+			rr "$md_t." NS ns.example.
+			ds "$md_t"
+		done
 		rr ns.example. A "$AUTH"
 	} >"$dir/zones/root.body"
 	echo 1 >"$dir/zones/root.serial"
 	build_zone .
-	echo ". example $children" >"$dir/zones/list"
+	echo ". example test $children" >"$dir/zones/list"
 	ds . >"$dir/root.key"
 	printf '.\t3600000\tIN\tNS\tns.example.\nns.example.\t3600000\tIN\tA\t%s\n' \
 	    "$AUTH" >"$dir/root.hints"
@@ -584,6 +646,8 @@ server:
     access-control: 127.0.0.0/8 allow
     # the authoritative server is on 127/8, which unbound skips by default
     do-not-query-localhost: no
+    # test. is a built-in static zone (NXDOMAIN) unless told otherwise
+    local-zone: "test." nodefault
     username: ""
     chroot: ""
     directory: "$dir"
@@ -600,7 +664,10 @@ server:
     module-config: "validator iterator"
     num-threads: 1
     so-reuseport: no
-    cache-max-negative-ttl: 5
+    # Negative answers live as the zones say (SOA MINIMUM, at most 60 s):
+    # a verdict's lifetime follows the TTLs it rests on, and a cap here
+    # would make every verdict of the network live the 5 s floor.  The
+    # set-* commands flush what they change.
     prefetch: no
 remote-control:
     control-enable: yes
@@ -694,7 +761,8 @@ nsd_ready() {
 }
 
 resolver_ready() {
-	rdig +dnssec enforce.example. SOA | grep -Eq 'flags:[^;]* ad[ ;]'
+	rdig +dnssec enforce.example. SOA | grep -Eq 'flags:[^;]* ad[ ;]' &&
+	    rdig +dnssec enforce.test. SOA | grep -Eq 'flags:[^;]* ad[ ;]'
 }
 
 aux_ready() {
@@ -830,29 +898,80 @@ txt_is() {
 	[ "$(sorted_txt "$1")" = "$2" ]
 }
 
+mx_is() {
+	[ "$(rdig +short "$1" MX | sort)" = "$2" ]
+}
+
+# edit_zone ZONE OWNER TYPE: ZONE's body without the OWNER/TYPE RRset,
+# followed by the records in ZONE's file .rrs (written with the zone's
+# TTL, see zone_ttl).
+edit_zone() {
+	ez_f=$dir/zones/$(zfile "$1")
+	{
+		awk -v n="$2." -v t="$3" -F '\t' '!($1 == n && $4 == t)' "$ez_f.body" &&
+		    cat "$ez_f.rrs"
+	} >"$ez_f.new" && mv "$ez_f.new" "$ez_f.body" ||
+	    die "cannot rewrite $ez_f.body"
+	rm -f "$ez_f.rrs"
+}
+
+# republish ZONE: sign ZONE anew with the next serial, have nsd serve it
+# and the resolver forget what it had of it.
+republish() {
+	rp_f=$dir/zones/$(zfile "$1")
+	rp_serial=$(($(cat "$rp_f.serial") + 1))
+	echo "$rp_serial" >"$rp_f.serial"
+	build_zone "$1"
+	# pitfall 9: SIGHUP makes nsd reread changed zone files
+	signal HUP nsd
+	wait_for nsd $WAIT "nsd to serve $1 serial $rp_serial" \
+	    serial_is "$1" "$rp_serial" || exit 1
+	# the resolver would otherwise keep the old RRsets for their TTL
+	unbound-control -c "$dir/unbound.conf" flush_zone "$(origin "$1")" \
+	    >/dev/null || die "unbound-control flush_zone failed"
+}
+
 cmd_set_txt() {
 	[ $# -ge 2 ] || usage
 	running "$1"
 	st_name=${2%.}
 	shift 2
 	st_zone=$(zone_of "$st_name")
-	st_f=$dir/zones/$(zfile "$st_zone")
-	awk -v n="$st_name." -F '\t' '!($1 == n && $4 == "TXT")' "$st_f.body" >"$st_f.new"
-	txt "$st_name" "$@" >>"$st_f.new"
-	mv "$st_f.new" "$st_f.body"
-	st_serial=$(($(cat "$st_f.serial") + 1))
-	echo "$st_serial" >"$st_f.serial"
-	build_zone "$st_zone"
-	# pitfall 9: SIGHUP makes nsd reread changed zone files
-	signal HUP nsd
-	wait_for nsd $WAIT "nsd to serve $st_zone serial $st_serial" \
-	    serial_is "$st_zone" "$st_serial" || exit 1
-	# the resolver would otherwise keep the old RRset for its TTL
-	unbound-control -c "$dir/unbound.conf" flush_zone "$(origin "$st_zone")" \
-	    >/dev/null || die "unbound-control flush_zone failed"
+	TTL=$(zone_ttl "$st_zone")
+	txt "$st_name" "$@" >"$dir/zones/$(zfile "$st_zone").rrs"
+	edit_zone "$st_zone" "$st_name" TXT
+	republish "$st_zone"
 	st_want=$(for st_v; do txt_rdata "$st_v"; done | sort)
 	wait_for unbound $WAIT "the resolver to serve the new TXT at $st_name" \
 	    txt_is "$st_name" "$st_want" || exit 1
+}
+
+# set-mx: the MX RRset of DOMAIN (a zone of the network) becomes PREF
+# HOST..., with the zone's TTL.  The hosts' addresses are not touched.
+cmd_set_mx() {
+	[ $# -ge 4 ] && [ $(($# % 2)) -eq 0 ] || usage
+	running "$1"
+	sm_d=${2%.}
+	shift 2
+	[ "$(zone_of "$sm_d")" = "$sm_d" ] || die "$sm_d is not a zone of this network"
+	sm_want=
+	while [ $# -gt 0 ]; do
+		case $1 in
+		*[!0-9]* | '') die "bad MX preference: $1" ;;
+		esac
+		sm_want="$sm_want$1 ${2%.}.
+"
+		shift 2
+	done
+	TTL=$(zone_ttl "$sm_d")
+	printf '%s' "$sm_want" | while read -r sm_p sm_h; do
+		rr "$sm_d." MX "$sm_p $sm_h"
+	done >"$dir/zones/$sm_d.rrs"
+	edit_zone "$sm_d" "$sm_d" MX
+	republish "$sm_d"
+	sm_want=$(printf '%s' "$sm_want" | sort)
+	wait_for unbound $WAIT "the resolver to serve the new MX of $sm_d" \
+	    mx_is "$sm_d" "$sm_want" || exit 1
 }
 
 host_dir() {
@@ -910,6 +1029,7 @@ start)		cmd_start "$@" ;;
 stop)		cmd_stop "$@" ;;
 exec)		cmd_exec "$@" ;;
 set-txt)	cmd_set_txt "$@" ;;
+set-mx)		cmd_set_mx "$@" ;;
 set-policy)	cmd_set_policy "$@" ;;
 set-http)	cmd_set_http "$@" ;;
 fetches)	cmd_fetches "$@" ;;
