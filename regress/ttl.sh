@@ -166,6 +166,41 @@ do_net "new _mta-sts id for $D" sh "$net" set-txt "$dir" "_mta-sts.$D" 'v=STSv1;
 # libunbound in the network process keeps what it got for the TTL.
 ask $((ttl + MARGIN)) "rotation, ${ttl} s TTL + ${MARGIN} s" "mx2.$D" "mx1.$D"
 rc=$?
+
+# A domain asked about once, at an RCPT, whose verdict then expired
+# unused: smtpd asks the table for its relay host at a later delivery
+# attempt, and the filter derives the verdict again for it rather than
+# answer an error.
+E=shortttl.example
+printf 'filter|0.6|1.0|smtp-in|rcpt-to|00000000000000e1|00000000000000e2|a@%s\n' \
+    "$E" >&3
+until_up "$WAIT" "$work/filter.log" "$filter_pid" \
+    grep -q '^filter-result|00000000000000e1|00000000000000e2|proceed' \
+    "$work/filter.out"
+rcpt_at=$(date +%s)
+ettl=$(nsenter --net="/run/netns/$NET_NS" -- dig +norec +noall +answer \
+    @127.0.53.1 "$E" MX | awk '{ print $2; exit }')
+# The verdict's time is up; waited for on the clock, which is the point.
+while [ "$(date +%s)" -le $((rcpt_at + ${ettl:-10} + 1)) ]; do
+	sleep 0.2
+done
+got=$(nsenter --net="/run/netns/$NET_NS" -- python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.settimeout(2); s.connect(sys.argv[1])
+s.sendall(b"relayhost " + sys.argv[2].encode() + b"\n")
+b = b""
+while not b.endswith(b"\n"):
+    c = s.recv(1024)
+    if not c: break
+    b += c
+print(b.decode().strip())' "$work/run/table.sock" "$E")
+if [ "$got" = "found smtp+tls://mx.$E:25" ]; then
+	echo "ok - ttl: a verdict expired unused: the table's relayhost waits for it anew"
+else
+	not_ok "a verdict expired unused: the table's relayhost waits for it anew" \
+	    "got: $got"
+	rc=1
+fi
 if [ $rc -ne 0 ]; then
 	echo "# daemon stderr:"
 	sed 's/^/#   /' "$work/daemon.log"

@@ -57,7 +57,7 @@ WAIT=15			# upper bound for every readiness wait, seconds
 DOMAINS="enforce nomatch wildcard testing modenone nosts http404 http500
 redirect html big slow chunked-big expired wrongname untrusted twotxt
 rotate cached dane daneinsecure danebogus daneunusable danests mxbogus
-cname provider mxwrongname mxnotls rollover"
+cname provider mxwrongname mxnotls rollover shortttl"
 TEST_DOMAINS="enforce dane danebogus nosts"
 
 die() {
@@ -347,6 +347,8 @@ spec() {
 	# set-policy): regress/ttl.sh.
 	rollover)	ttl 20; mx 10 mx1; addr mx2; sts; host
 			policy enforce "mx1.$D" ;;
+	# Asked once, left to expire: regress/ttl.sh, the table's relayhost.
+	shortttl)	ttl 10; mx 10 mx; sts; host; policy enforce "mx.$D" ;;
 	*)		die "no spec for $D" ;;
 	esac
 }
