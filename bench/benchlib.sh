@@ -124,6 +124,11 @@ rss() {
 	    2>/dev/null | grep . || echo -
 }
 
+# cpu_ticks PID: user + system time of PID so far, in clock ticks.
+cpu_ticks() {
+	awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
 # entries DIR: cache files in a state directory (not temporary ones).
 entries() {
 	find "$1" -maxdepth 1 -type f ! -name '.*' 2>/dev/null | wc -l

@@ -8,7 +8,8 @@
 # ROUNDS times SECONDS per run, for 64 connections x 1 request in
 # flight (Postfix's way: one smtp(8) process, one request) and 8
 # connections x 16 pipelined.  Prints the median rate and latency of
-# each, and the daemon's rate as a share of nullsm's.
+# each, and the daemon's rate as a share of nullsm's (the median of
+# the rounds' shares: the load of a shared machine drifts).
 #
 # Then, for STRACE_N requests of each shape against each server: with
 # perf(1), the server's system calls, CPU time and context switches
@@ -87,17 +88,27 @@ bad_sum() {
 
 echo
 echo "cached hits, socketmap over TCP on 127.0.0.1, median of $rounds runs of $secs s"
+# ratio SHAPE: the median over the rounds of daemon/null, each round's
+# two runs side by side in time (the load of the machine drifts)
+ratio() {
+	sed -n 's/.* rate=\([0-9]*\).*/\1/p' "$work/res.daemon.$1" >"$work/rd"
+	sed -n 's/.* rate=\([0-9]*\).*/\1/p' "$work/res.null.$1" >"$work/rn"
+	paste "$work/rd" "$work/rn" | awk '$2 > 0 { printf "%.3f\n", $1 / $2 }' |
+	    median
+}
+
 printf '%-7s %12s %12s %8s %18s %18s %8s\n' shape daemon_req/s null_req/s \
     ratio daemon_p50/p99_us null_p50/p99_us bad
 for s in $SHAPES; do
 	dr=$(med daemon "$s" rate) nr=$(med null "$s" rate)
 	printf '%-7s %12s %12s %8s %18s %18s %8s\n' "$s" "$dr" "$nr" \
-	    "$(awk -v d="$dr" -v n="$nr" 'BEGIN { printf "%.2f", n ? d / n : 0 }')" \
+	    "$(ratio "$s")" \
 	    "$(med daemon "$s" p50_us)/$(med daemon "$s" p99_us)" \
 	    "$(med null "$s" p50_us)/$(med null "$s" p99_us)" \
 	    "$(($(bad_sum daemon "$s") + $(bad_sum null "$s")))"
 done
-echo "(bad: TEMP, other, timeout or lost answers; the rates of the runs, in order:)"
+echo "(ratio: the median of daemon/null within each round; bad: TEMP, other,"
+echo "timeout or lost answers; the rates of the runs, in order:)"
 for s in $SHAPES; do
 	for t in daemon null; do
 		printf '  %-6s %-5s %s\n' "$t" "$s" "$(sed -n 's/.* rate=\([0-9]*\).*/\1/p' \

@@ -6,8 +6,9 @@
 # exist, so each one is a DNSSEC-validated NXDOMAIN) with bench/smload,
 # SLICE names per run.  After each slice: its rate and latency, its
 # TEMP, timeouts and lost requests, the resident memory (VmRSS) of the
-# front and of the network process, and the entries of the state
-# directory.  Then how long until
+# front and of the network process, their CPU time per request (user +
+# system, /proc/PID/stat; far below 1e6 / rate: the time goes to
+# waiting, e.g. on the disk), and the entries of the state directory.  Then how long until
 #   - enforce.example (in use before the flood) is answered
 #     "OK secure match=mx1.enforce.example ...",
 #   - wildcard.example (first asked after the flood: DNS and a policy
@@ -50,9 +51,11 @@ w=$(sml -w "$ENFORCE" -t 60 "$SOCKETMAP" enforce.example)
 say "before the flood: enforce.example (cached) $(field secs "$w") s"
 
 say "flood: $count names d<N>.$suffix, $conns connections x $depth, slices of $slice"
-printf '%8s %8s %8s %9s %9s %9s %6s %8s %10s %10s %7s\n' from n rate/s \
-    p50_ms p99_ms max_ms TEMP to+lost front_KiB netproc_KiB entries
+printf '%7s %6s %7s %8s %8s %8s %5s %7s %9s %9s %8s %8s %7s\n' from n rate/s \
+    p50_ms p99_ms max_ms TEMP to+lost front_KiB netp_KiB fr_us/rq np_us/rq entries
 from=0 temp=0 fail=0 rates=
+tck=$(getconf CLK_TCK)
+fc0=$(cpu_ticks "$fm_pid") nc0=$(cpu_ticks "$np_pid")
 t0=$(date +%s%N)
 while [ "$from" -lt "$count" ]; do
 	n=$slice
@@ -68,13 +71,17 @@ while [ "$from" -lt "$count" ]; do
 	sf=$(($(field timeout "$r") + $(field lost "$r")))
 	temp=$((temp + st)) fail=$((fail + sf))
 	rates="$rates $(field rate "$r")"
-	printf '%8d %8d %8s %9s %9s %9s %6d %8d %10s %10s %7d\n' "$from" "$n" \
+	fc1=$(cpu_ticks "$fm_pid") nc1=$(cpu_ticks "$np_pid")
+	printf '%7d %6d %7s %8s %8s %8s %5d %7d %9s %9s %8s %8s %7d\n' "$from" "$n" \
 	    "$(field rate "$r")" \
 	    "$(awk -v u="$(field p50_us "$r")" 'BEGIN { printf "%.2f", u / 1000 }')" \
 	    "$(awk -v u="$(field p99_us "$r")" 'BEGIN { printf "%.2f", u / 1000 }')" \
 	    "$(awk -v u="$(field max_us "$r")" 'BEGIN { printf "%.1f", u / 1000 }')" \
 	    "$st" "$sf" "$(rss "$fm_pid")" "$(rss "$np_pid")" \
+	    "$(awk -v t=$((fc1 - fc0)) -v k="$tck" -v n="$n" 'BEGIN { printf "%.0f", t * 1e6 / k / n }')" \
+	    "$(awk -v t=$((nc1 - nc0)) -v k="$tck" -v n="$n" 'BEGIN { printf "%.0f", t * 1e6 / k / n }')" \
 	    "$(entries "$work/state")"
+	fc0=$fc1 nc0=$nc1
 	from=$((from + n))
 done
 t1=$(date +%s%N)
