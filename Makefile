@@ -205,12 +205,18 @@ fuzz-progs: ${FUZZ_PROGS}
 demo: all
 	sh regress/demo.sh
 
-# Speed and memory, never part of the test run.
-bench: all bench/bench_cache bench/bench_http
+# Speed and memory, never part of the test run (root: bench/README).
+BENCH_PROGS=	bench/bench_cache bench/bench_http bench/smload bench/nullsm
+BENCH_SCALE_N?=	100000
+bench: all bench-progs
 	bench/bench_cache 100000 10000
 	bench/bench_http
 	sh bench/query.sh 20
 	sh regress/mta/mta.sh bench -n 50000 -c 8
+	sh bench/hits.sh
+	sh bench/scale.sh ${BENCH_SCALE_N}
+
+bench-progs: ${BENCH_PROGS}
 
 bench/bench_cache: bench/bench_cache.c ${LIB}
 	${CC} ${ALL_CFLAGS} ${LDFLAGS} -o $@ bench/bench_cache.c ${LIB} \
@@ -219,6 +225,12 @@ bench/bench_http: bench/bench_http.c regress/tlsserv.c regress/tlsserv.h \
     ${LIB}
 	${CC} ${ALL_CFLAGS} -Iregress ${LDFLAGS} -o $@ bench/bench_http.c \
 	    regress/tlsserv.c ${LIB} ${PKG_LIBS}
+
+# The load client and the null server: libc only.
+bench/smload: bench/smload.c bench/evq.h
+	${CC} ${CFLAGS} ${WARNINGS} ${LDFLAGS} -o $@ bench/smload.c
+bench/nullsm: bench/nullsm.c bench/evq.h
+	${CC} ${CFLAGS} ${WARNINGS} ${LDFLAGS} -o $@ bench/nullsm.c
 
 lint:
 	mandoc -Tlint -Wstyle ${MANS}
@@ -235,7 +247,6 @@ install: all
 clean:
 	rm -f ${LIB} ${LIB_OBJS} ${PROG_OBJS} filter-mtasts/${PROG}
 	rm -f filter-mtasts/sandbox-*.o
-	rm -f ${REGRESS_OBJS} ${REGRESS_PROGS} ${FUZZ_PROGS} bench/bench_cache \
-	    bench/bench_http
+	rm -f ${REGRESS_OBJS} ${REGRESS_PROGS} ${FUZZ_PROGS} ${BENCH_PROGS}
 
-.PHONY: all bench fuzz-progs regress regress-progs test fuzz demo lint install clean
+.PHONY: all bench bench-progs fuzz-progs regress regress-progs test fuzz demo lint install clean
