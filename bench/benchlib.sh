@@ -76,7 +76,10 @@ fm_start() {
 		fi
 		sleep 0.05
 	done
+	# the front's child is the spawner, whose child is the network process
 	np_pid=$(ps --ppid "$fm_pid" -o pid= | awk 'NR == 1 { print $1 }')
+	[ -n "$np_pid" ] &&
+	    np_pid=$(ps --ppid "$np_pid" -o pid= | awk 'NR == 1 { print $1 }')
 	[ -n "$np_pid" ] || { say "no network process under $fm_pid"; return 1; }
 }
 

@@ -156,8 +156,8 @@ cmd_daemon(int argc, char *argv[])
 	struct server		*srv;
 	const char		*user = PRIVSEP_USER;
 	enum proto		 proto[LISTEN_MAX];
-	int			 fd[LISTEN_MAX], n = 0, i, ch, netfd;
-	pid_t			 pid;
+	int			 fd[LISTEN_MAX], n = 0, i, ch, netfd, ctl;
+	pid_t			 pid, netpid;
 
 	resolver_defaults(&conf);
 	while ((ch = getopt(argc, argv, "+a:c:l:r:s:u:")) != -1) {
@@ -180,12 +180,14 @@ cmd_daemon(int argc, char *argv[])
 	if (optind != argc || n == 0)
 		usage_cmd("daemon");
 	signal(SIGPIPE, SIG_IGN);
-	netfd = netproc_start(&conf, user, &pid);
+	ctl = spawner_start(&conf, user, &pid);
+	netfd = spawner_first(ctl, &netpid);
 	privdrop(user, NULL);
 	sandbox_front();
 	if ((base = event_base_new()) == NULL ||
 	    (vc = vcache_new(base, netfd, 50000, &vcache_timing_default)) == NULL ||
-	    (srv = server_new(base, vc)) == NULL)
+	    (srv = server_new(base, vc)) == NULL ||
+	    supervise(base, ctl, netpid, vc) == NULL)
 		fatalx("cannot set up the event loop");
 	for (i = 0; i < n; i++)
 		if (server_add(srv, fd[i], proto[i]) == -1)

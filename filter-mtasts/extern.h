@@ -98,10 +98,23 @@ void		 vwire_clear(struct verdict *);
 void		 vwire_defer(struct verdict *, const char *, const char *);
 
 /* netproc.c */
-int		 netproc_start(const struct resolver_conf *, const char *,
-		    pid_t *);
+__dead void	 netproc_run(int, const struct resolver_conf *, const char *);
+void		 netproc_descriptors(int);
 void		 privdrop(const char *, const char *);
 void		 netproc_watch(struct event_base *);
+void		 log_exit(const char *, pid_t, int);
+
+/* spawner.c: the process that starts network processes */
+int		 spawner_start(const struct resolver_conf *, const char *,
+		    pid_t *);
+int		 spawner_first(int, pid_t *);
+int		 spawner_ask(int);
+int		 spawner_recv(int, char *, pid_t *, int *, int *);
+
+/* supervise.c: the front keeps a network process running */
+struct supervisor;
+struct supervisor *supervise(struct event_base *, int, pid_t,
+		    struct vcache *);
 
 /* sandbox-*.c, chosen by the build */
 void		 sandbox_network(void);
@@ -125,6 +138,8 @@ const char	*vcache_next_mx(struct vcache *, const char *);
 void		 vcache_cancel(struct vwaiter *);
 void		 vcache_on_ready(struct vcache *, void (*)(void *), void *);
 int		 vcache_expired(struct vcache *, const char *);
+int		 vcache_relink(struct vcache *, int);
+void		 vcache_on_down(struct vcache *, long (*)(void *), void *);
 
 /* reply.c: what Postfix and Exim are told */
 #define REPLY_MAX	2048

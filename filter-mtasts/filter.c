@@ -62,7 +62,8 @@ static struct {
 	char			 skip[SKIP_MAX][DNS_NAME_MAX + 1];
 	size_t			 nskip;
 	int			 hold;
-	int			 netfd, sockfd;
+	int			 netfd, sockfd, ctl;
+	pid_t			 netpid;
 	struct vcache		*vc;
 	struct tablesrv		*ts;
 } f;
@@ -241,6 +242,8 @@ filter_conf(const char *key, const char *value)
 		fatalx("cannot set up the verdict cache");
 	if ((f.ts = tablesrv_start(base, f.sockfd, f.vc)) == NULL)
 		fatalx("cannot serve %s", f.sock);
+	if (supervise(base, f.ctl, f.netpid, f.vc) == NULL)
+		fatalx("cannot supervise the network process");
 	netproc_watch(base);
 }
 
@@ -311,7 +314,8 @@ cmd_filter(int argc, char *argv[])
 	/* A client that closes before its answer must not end the filter. */
 	signal(SIGPIPE, SIG_IGN);
 	f.sockfd = tablesrv_listen(f.sock, f.group);
-	f.netfd = netproc_start(&f.conf, f.user, &pid);
+	f.ctl = spawner_start(&f.conf, f.user, &pid);
+	f.netfd = spawner_first(f.ctl, &f.netpid);
 	privdrop(f.user, NULL);
 	sandbox_front();
 	osmtpd_register_conf(filter_conf);

@@ -213,7 +213,7 @@ privdrop(const char *user, const char *dir)
 		fatal("cannot drop privileges to %s", user);
 }
 
-static __dead void
+__dead void
 netproc_run(int fd, const struct resolver_conf *conf, const char *user)
 {
 	struct event_base	*base;
@@ -240,7 +240,7 @@ netproc_run(int fd, const struct resolver_conf *conf, const char *user)
  * /dev/null, the link becomes descriptor 3 and everything above is
  * closed, listeners included.  Standard error stays, for the log.
  */
-static void
+void
 netproc_descriptors(int link)
 {
 	int	 fd, high;
@@ -253,29 +253,6 @@ netproc_descriptors(int link)
 	closefrom(4);
 }
 
-/* Fork the network process; returns the front's end of the link. */
-int
-netproc_start(const struct resolver_conf *conf, const char *user,
-    pid_t *pid)
-{
-	int	 sv[2];
-
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1)
-		fatal("socketpair");
-	switch ((*pid = fork())) {
-	case -1:
-		fatal("fork");
-	case 0:
-		close(sv[0]);
-		netproc_descriptors(sv[1]);
-		signal(SIGPIPE, SIG_IGN);
-		netproc_run(3, conf, user);
-	default:
-		close(sv[1]);
-		return sv[0];
-	}
-}
-
 static void
 netproc_reap(int sig, short ev, void *arg)
 {
@@ -285,17 +262,23 @@ netproc_reap(int sig, short ev, void *arg)
 	(void)sig;
 	(void)ev;
 	(void)arg;
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		if (WIFSIGNALED(status))
-			log_warnx("network process %ld killed by signal %d",
-			    (long)pid, WTERMSIG(status));
-		else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
-			log_warnx("network process %ld exited with status %d",
-			    (long)pid, WEXITSTATUS(status));
-	}
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		log_exit("spawner", pid, status);
 }
 
-/* The front reaps the network process when it dies, and says how. */
+/* How a process ended, unless it ended well. */
+void
+log_exit(const char *what, pid_t pid, int status)
+{
+	if (WIFSIGNALED(status))
+		log_warnx("%s %ld killed by signal %d", what, (long)pid,
+		    WTERMSIG(status));
+	else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+		log_warnx("%s %ld exited with status %d", what, (long)pid,
+		    WEXITSTATUS(status));
+}
+
+/* The front reaps the spawner if it dies, and says how. */
 void
 netproc_watch(struct event_base *base)
 {

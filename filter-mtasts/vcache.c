@@ -48,6 +48,7 @@
  */
 
 #define INFLIGHT_MAX	256
+#define DOWN_WAIT	5	/* s: a restart this close is waited for */
 #define EVICT_SCAN	64	/* entries tried from the cold end */
 #define NETPROC_GONE	"filter-mtasts network process not running"
 
@@ -110,10 +111,15 @@ struct ventry {
 TAILQ_HEAD(ventries, ventry);
 
 struct vcache {
+	struct event_base	*base;
 	struct ipc		*ipc;
-	int			 ready, dead;
+	int			 ready, ever_ready;
+	int			 down;		/* no network process */
+	time_t			 restart_at;	/* 0: none to come */
 	void			(*ready_cb)(void *);
 	void			*ready_arg;
+	long			(*down_cb)(void *);
+	void			*down_arg;
 	LIST_HEAD(, ventry)	*buckets;
 	size_t			 nbuckets;
 	struct ventries		 seg[2];
@@ -264,7 +270,7 @@ send_query(struct vcache *vc, struct ventry *e, enum ask class)
 static int
 can_send(const struct vcache *vc, enum ask class)
 {
-	return !vc->dead && vc->ninflight < INFLIGHT_MAX &&
+	return !vc->down && vc->ninflight < INFLIGHT_MAX &&
 	    vc->nout[class] < ask_max[class].inflight;
 }
 
@@ -286,7 +292,7 @@ send_queued(struct vcache *vc)
 static void
 ask(struct vcache *vc, struct ventry *e, enum ask class)
 {
-	if (e->inflight || vc->dead)
+	if (e->inflight || vc->down)
 		return;
 	if (e->queued <= class)
 		return;			/* in line already, as pressing */
@@ -350,8 +356,9 @@ vc_msg(void *arg, uint32_t type, uint32_t id, const uint8_t *p, size_t len)
 	(void)id;
 	if (type == IPC_READY) {
 		vc->ready = 1;
-		if (vc->ready_cb != NULL)
+		if (!vc->ever_ready && vc->ready_cb != NULL)
 			vc->ready_cb(vc->ready_arg);
+		vc->ever_ready = 1;
 		return;
 	}
 	if (type != IPC_VERDICT || vwire_unpack(p, len, &v) == -1) {
@@ -376,10 +383,27 @@ vc_msg(void *arg, uint32_t type, uint32_t id, const uint8_t *p, size_t len)
 	send_queued(vc);
 }
 
+/* A restart close enough that a client had better wait for it. */
+static int
+restart_soon(const struct vcache *vc, time_t now)
+{
+	return vc->restart_at != 0 && vc->restart_at - now < DOWN_WAIT;
+}
+
+/* A verdict it gave is served a while; else defer, or wait if soon. */
+static int
+stale_ok(const struct vcache *vc, const struct ventry *e, time_t now)
+{
+	return e->have && now - e->updated < vc->t.stale_max;
+}
+
 /*
- * Without the network process nothing new can be learnt: defer.  The
- * entries with waiters are gathered first, as callbacks may look up
- * domains and so reorder the lists.
+ * The network process is gone.  With a supervisor, a new one comes
+ * after the delay it gives: those waiting go on waiting if that is
+ * soon, and are asked again on the new link.  Without one, or not
+ * soon, nothing new can be learnt: defer.  The entries with waiters
+ * are gathered first, as callbacks may look up domains and so reorder
+ * the lists.
  */
 static void
 vc_eof(void *arg)
@@ -390,10 +414,15 @@ vc_eof(void *arg)
 	time_t		 now = time(NULL);
 	int		 s;
 
-	if (!vc->ready)
+	if (!vc->ever_ready)
 		fatalx("the network process did not start (see above)");
-	log_warnx("the network process is gone: new domains are deferred");
-	vc->dead = 1;
+	vc->down = 1;
+	vc->ready = 0;
+	vc->restart_at = vc->down_cb != NULL ? now + vc->down_cb(vc->down_arg) :
+	    0;
+	if (vc->restart_at == 0)
+		log_warnx("the network process is gone: new domains are "
+		    "deferred");
 	vc->ninflight = 0;
 	memset(vc->nout, 0, sizeof(vc->nout));
 	TAILQ_INIT(&waiting);
@@ -401,17 +430,48 @@ vc_eof(void *arg)
 		TAILQ_FOREACH(e, &vc->seg[s], lru) {
 			e->inflight = 0;
 			unqueue(vc, e);
-			if (!TAILQ_EMPTY(&e->waiters)) {
+			if (!TAILQ_EMPTY(&e->waiters) &&
+			    (stale_ok(vc, e, now) || !restart_soon(vc, now))) {
 				TAILQ_INSERT_TAIL(&waiting, e, line);
 				e->waking = 1;
 			}
 		}
 	while ((e = TAILQ_FIRST(&waiting)) != NULL) {
 		TAILQ_REMOVE(&waiting, e, line);
-		if (!e->have || now - e->updated >= vc->t.stale_max)
+		if (!stale_ok(vc, e, now))
 			vwire_defer(&e->v, e->domain, NETPROC_GONE);
 		wake(e);
 	}
+}
+
+/*
+ * A new network process: those waiting are asked on its link at once;
+ * it reads them once it is set up.
+ */
+int
+vcache_relink(struct vcache *vc, int netfd)
+{
+	struct ventry	*e;
+	int		 s;
+
+	ipc_free(vc->ipc);
+	if ((vc->ipc = ipc_new(vc->base, netfd, vc_msg, vc_eof, vc)) == NULL)
+		return -1;
+	vc->down = 0;
+	vc->restart_at = 0;
+	for (s = 0; s < 2; s++)
+		TAILQ_FOREACH(e, &vc->seg[s], lru)
+			if (!TAILQ_EMPTY(&e->waiters))
+				ask(vc, e, ASK_URGENT);
+	return 0;
+}
+
+/* cb says in how many seconds a new network process comes, 0: never. */
+void
+vcache_on_down(struct vcache *vc, long (*cb)(void *), void *arg)
+{
+	vc->down_cb = cb;
+	vc->down_arg = arg;
 }
 
 /*
@@ -462,6 +522,7 @@ vcache_new(struct event_base *base, int netfd, size_t max,
 	if ((vc = calloc(1, sizeof(*vc))) == NULL)
 		return NULL;
 	vc->t = *t;
+	vc->base = base;
 	vc->max = max > 0 ? max : 1;
 	vc->prob_max = vc->max / 4 > 0 ? vc->max / 4 : 1;
 	for (vc->nbuckets = 64; vc->nbuckets < vc->max; vc->nbuckets <<= 1)
@@ -496,13 +557,23 @@ vcache_on_ready(struct vcache *vc, void (*cb)(void *), void *arg)
 	vc->ready_arg = arg;
 }
 
-/* Without the network process, a verdict it gave is served a while. */
-static const struct verdict *
-dead_answer(struct vcache *vc, struct ventry *e, time_t now)
+/*
+ * Without the network process: a verdict it gave, a while; a wait if a
+ * new one comes soon (VC_WAIT); else a defer.
+ */
+static int
+down_answer(struct vcache *vc, struct ventry *e, time_t now,
+    const struct verdict **vp)
 {
-	if (!e->have || now - e->updated >= vc->t.stale_max)
-		vwire_defer(&e->v, e->domain, NETPROC_GONE);
-	return &e->v;
+	if (stale_ok(vc, e, now)) {
+		*vp = &e->v;
+		return VC_HIT;
+	}
+	if (restart_soon(vc, now))
+		return VC_WAIT;
+	vwire_defer(&e->v, e->domain, NETPROC_GONE);
+	*vp = &e->v;
+	return VC_HIT;
 }
 
 /*
@@ -522,10 +593,9 @@ vcache_lookup(struct vcache *vc, const char *domain, vcache_cb cb, void *arg,
 	    (e = create(vc, domain)) == NULL)
 		return VC_ERROR;
 	touch(vc, e, now);
-	if (vc->dead) {
-		*vp = dead_answer(vc, e, now);
+	if (vc->down && !fresh(e, now) &&
+	    down_answer(vc, e, now, vp) == VC_HIT)
 		return VC_HIT;
-	}
 	if (fresh(e, now)) {
 		if (refresh_due(vc, e, now))
 			ask(vc, e, ASK_REFRESH);
@@ -557,9 +627,8 @@ vcache_peek(struct vcache *vc, const char *domain)
 	    (e = create(vc, domain)) == NULL)
 		return NULL;
 	touch(vc, e, now);
-	if (vc->dead)
-		return e->have && now - e->updated < vc->t.stale_max ?
-		    &e->v : NULL;
+	if (vc->down)
+		return fresh(e, now) || stale_ok(vc, e, now) ? &e->v : NULL;
 	if (!fresh(e, now)) {
 		ask(vc, e, e->seg == SEG_MAIN ? ASK_REFRESH : ASK_GUESS);
 		return NULL;
@@ -575,7 +644,7 @@ vcache_expired(struct vcache *vc, const char *domain)
 {
 	struct ventry	*e;
 
-	return !vc->dead && (e = find(vc, domain)) != NULL && e->have &&
+	return !vc->down && (e = find(vc, domain)) != NULL && e->have &&
 	    !fresh(e, time(NULL));
 }
 

@@ -261,9 +261,11 @@ def main():
         if version == "0.6":
             # Verdicts came back, so the network process is set up.
             procs = processes()
-            users = sorted(set(p[0] for p in procs))
-            check(len(procs) == 2 and users == ["_mtasts"],
-                  "front and network process both run as _mtasts", procs)
+            users = sorted(p[0] for p in procs)
+            check(len(procs) == 3 and
+                  users == ["_mtasts", "_mtasts", "root"],
+                  "front and network process run as _mtasts, the spawner "
+                  "as root", procs)
             roots = [p[2] for p in procs]
             check(os.path.realpath(STATE) in roots,
                   "network process is chrooted to the state directory",

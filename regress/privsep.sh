@@ -91,8 +91,13 @@ front=$!
 pids="$pids $front"
 until_ok 10 grep -q 'ready' "$work/daemon.err"
 check $? "daemon: says ready"
-net=$(child_of "$front")
-check "$([ -n "$net" ]; echo $?)" "daemon: has a network process"
+spawner=$(child_of "$front")
+net=$(child_of "$spawner")
+check "$([ -n "$spawner" ] && [ -n "$net" ]; echo $?)" \
+    "daemon: has a spawner, and a network process it started"
+out=$(shared "$front" "$spawner")
+check "$([ -z "$out" ] && stdio_null "$spawner"; echo $?)" \
+    "daemon: the spawner holds none of the front's descriptors" "$out"
 
 out=$(shared "$front" "$net")
 check "$([ -z "$out" ]; echo $?)" \
@@ -114,6 +119,16 @@ check $? "daemon: a network process killed is collected, no zombie" \
 until_ok 10 grep -q "network process $net killed by signal 9" \
     "$work/daemon.err"
 check $? "daemon: its end is logged with the signal" "$(cat "$work/daemon.err")"
+until_ok 10 grep -q "network process [0-9]* started" "$work/daemon.err"
+net2=$(child_of "$spawner")
+until_ok 10 sh -c "[ \"\$(readlink /proc/$net2/root)\" = '$work/state' ]"
+check "$([ -n "$net2" ] && [ "$net2" != "$net" ] && stdio_null "$net2" &&
+    [ -z "$(shared "$front" "$net2")" ] &&
+    [ "$(readlink "/proc/$net2/root")" = "$work/state" ] &&
+    [ "$(awk '/^Uid:/ { print $2 }' "/proc/$net2/status")" = \
+    "$(id -u _mtasts)" ]; echo $?)" \
+    "daemon: another network process replaces it, as confined (chroot, user)" \
+    "$(cat "$work/daemon.err")"
 kill "$front" 2>/dev/null
 wait "$front" 2>/dev/null
 
@@ -139,8 +154,8 @@ exec 7<>"$work/in"
     -S "$work/run/table.sock" <"$work/in" >"$work/out" 2>"$work/filter.err" &
 front=$!
 pids="$pids $front"
-until_ok 10 sh -c "[ -n \"\$(ps -o pid= --ppid $front)\" ]"
-net=$(child_of "$front")
+until_ok 10 sh -c "[ -n \"\$(ps -o pid= --ppid \$(ps -o pid= --ppid $front))\" ]"
+net=$(child_of "$(child_of "$front")")
 until_ok 10 sh -c "[ \"\$(readlink /proc/$net/fd/0)\" = /dev/null ]"
 out=$(shared "$front" "$net")
 check "$([ -n "$net" ] && [ -z "$out" ]; echo $?)" \

@@ -39,6 +39,7 @@ run query.sh sh "$top/regress/query.sh"
 run filter.sh sh "$top/regress/filter.sh"
 run ttl.sh sh "$top/regress/ttl.sh"
 run privsep.sh sh "$top/regress/privsep.sh"
+run supervise.sh sh "$top/regress/supervise.sh"
 run hostile_table.sh sh "$top/regress/hostile_table.sh"
 run smtpd-6.8 sh "$top/regress/smtpd/smtpd.sh" run 6.8
 run smtpd-7.6 sh "$top/regress/smtpd/smtpd.sh" run 7.6

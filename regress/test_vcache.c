@@ -119,7 +119,7 @@ static const struct vcache_timing t_main = { 60, 3600, 1, 600 };
 static const struct vcache_timing t_tick = { 60, 1, 1, 5 };
 static const struct vcache_timing t_lru = { 600, 3600, 1, 600 };
 static const struct vcache_timing t_eof = { 2, 3600, 1, 600 };
-#define NNETS	7
+#define NNETS	8
 
 static struct event_base	*base;
 static struct net		 nets[NNETS];
@@ -1135,6 +1135,101 @@ test_eof(struct net *n)
 	    "unknown domains are NULL");
 }
 
+static long	down_delay;
+
+static long
+on_down(void *arg)
+{
+	(void)arg;
+	return down_delay;
+}
+
+/* A new link for n's cache, as the supervisor gives one. */
+static int
+relink(struct net *n)
+{
+	int	 sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1 ||
+	    vcache_relink(n->vc, sv[0]) == -1 ||
+	    evutil_make_socket_nonblocking(sv[1]) == -1 ||
+	    (n->bev = bufferevent_socket_new(base, sv[1],
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
+		return -1;
+	bufferevent_setcb(n->bev, net_read, NULL, NULL, n);
+	bufferevent_enable(n->bev, EV_READ | EV_WRITE);
+	return 0;
+}
+
+static int
+cond_gone(const void *arg)
+{
+	const struct rec	*r = arg;
+
+	return r->called && r->kind == VERDICT_DEFER &&
+	    strstr(r->reason, GONE) != NULL;
+}
+
+/*
+ * With a supervisor: the network process gone, those waiting go on
+ * waiting when a new one comes soon, and are asked on its link; a new
+ * one far off, they get a defer at once.
+ */
+static void
+test_relink(struct net *n)
+{
+	static struct rec	 rw, rn, rf, rk;
+	const struct verdict	*v;
+	struct vwaiter		*w;
+	const char		*d = "wait.relink.example";
+	const char		*k = "kept.relink.example";
+	size_t			 before;
+	int			 ok;
+
+	vcache_on_down(n->vc, on_down, NULL);
+	send_frame(n, IPC_READY, NULL, NULL, 0);
+	if (vcache_lookup(n->vc, k, on_verdict, &rk, &v, &w) == VC_WAIT &&
+	    wait_queries(n, k, 1, WAIT_MAX))
+		send_verdict(n, k, VERDICT_STS_ENFORCE, "enforce",
+		    "mx.relink.example", NULL);
+	ok = wait_called(&rk) &&
+	    vcache_lookup(n->vc, d, on_verdict, &rw, &v, &w) == VC_WAIT &&
+	    wait_queries(n, d, 1, WAIT_MAX);
+	down_delay = 1;
+	bufferevent_free(n->bev);
+	n->bev = NULL;
+	regress_check(ok && !run(cond_called, &rw, 1) &&
+	    vcache_lookup(n->vc, "new.relink.example", on_verdict, &rn, &v,
+	    &w) == VC_WAIT,
+	    "network process gone, a new one due in 1 s: those waiting and "
+	    "new lookups wait");
+	v = NULL;
+	regress_check(vcache_lookup(n->vc, k, on_verdict, &rk, &v, &w) ==
+	    VC_HIT && verdict_is(v, VERDICT_STS_ENFORCE, "mx.relink.example",
+	    NULL), "... a verdict in memory is still served");
+	before = n->nq;
+	regress_check(relink(n) == 0 && wait_queries(n, d, 2, WAIT_MAX) &&
+	    wait_queries(n, "new.relink.example", 1, WAIT_MAX),
+	    "a new link: what was waited for is asked on it at once");
+	send_frame(n, IPC_READY, NULL, NULL, 0);
+	send_verdict(n, d, VERDICT_NONE, "none", NULL, NULL);
+	send_verdict(n, "new.relink.example", VERDICT_NONE, "none", NULL,
+	    NULL);
+	regress_check(wait_called(&rw) && rec_is(&rw, VERDICT_NONE, NULL,
+	    NULL) && wait_called(&rn) && n->nq - before == 2,
+	    "... and the waiters get the verdicts it gives");
+
+	/* Gone again, the next one far off: defer at once. */
+	down_delay = 30;
+	ok = vcache_lookup(n->vc, "far.relink.example", on_verdict, &rf, &v,
+	    &w) == VC_WAIT && wait_queries(n, "far.relink.example", 1,
+	    WAIT_MAX);
+	bufferevent_free(n->bev);
+	n->bev = NULL;
+	regress_check(ok && run(cond_gone, &rf, WAIT_MAX),
+	    "gone, the next one 30 s off: a waiter gets a defer at once");
+}
+
 int
 main(void)
 {
@@ -1152,6 +1247,7 @@ main(void)
 	net_new(&nets[4], "flight", 1000, &t_lru);
 	net_new(&nets[5], "mainlru", 4, &t_lru);
 	net_new(&nets[6], "pinned", 4, &t_lru);
+	net_new(&nets[7], "relink", 1000, &t_lru);
 
 	test_miss(&nets[0]);
 	test_peek(&nets[0]);
@@ -1165,6 +1261,7 @@ main(void)
 	test_pinned(&nets[6]);
 	test_inflight(&nets[4]);
 	test_eof(&nets[3]);
+	test_relink(&nets[7]);
 	for (i = 0; i < NNETS; i++)
 		regress_check(nets[i].bad == 0, "%s: every frame the front "
 		    "sent was a well-formed IPC_QUERY", nets[i].name);
