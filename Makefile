@@ -32,7 +32,7 @@ LIB=		lib/libmtasts.a
 LIB_OBJS=	lib/abnf.o lib/sts_error.o lib/sts_match.o lib/sts_policy.o \
 		lib/sts_record.o lib/dns_wire.o lib/dns.o lib/dane.o \
 		lib/http_parse.o lib/fetch.o lib/cache.o lib/resolve.o \
-		lib/verdict.o
+		lib/verdict.o lib/vstore.o
 PARSER_SRCS=	lib/abnf.c lib/sts_error.c lib/sts_match.c lib/sts_policy.c \
 		lib/sts_record.c
 PROG_OBJS=	filter-mtasts/main.o filter-mtasts/cmd_match.o \
@@ -64,7 +64,7 @@ FUZZ_PROGS=	regress/fuzz/fuzz_record regress/fuzz/fuzz_policy \
 		regress/fuzz/fuzz_netstring regress/fuzz/fuzz_ipc \
 		regress/fuzz/fuzz_cache regress/fuzz/fuzz_tablesrv \
 		regress/fuzz/fuzz_table_text regress/fuzz/fuzz_table_imsg \
-		regress/fuzz/fuzz_exim
+		regress/fuzz/fuzz_exim regress/fuzz/fuzz_vstore
 TABLE_FUZZ_SRCS=	filter-mtasts/tableproto.c regress/fuzz/tablestub.c \
 		${PARSER_SRCS}
 FUZZ_CC?=	clang
@@ -200,6 +200,11 @@ regress/fuzz/fuzz_table_imsg: regress/fuzz/fuzz_table_imsg.c \
 	${FUZZ_CC} ${FUZZ_FLAGS} -D_GNU_SOURCE -Ilib -Ifilter-mtasts \
 	    -Iregress/fuzz -o $@ regress/fuzz/fuzz_table_imsg.c \
 	    ${TABLE_FUZZ_SRCS}
+
+regress/fuzz/fuzz_vstore: regress/fuzz/fuzz_vstore.c lib/vstore.c \
+    ${PARSER_SRCS}
+	${FUZZ_CC} ${FUZZ_FLAGS} -D_GNU_SOURCE -Ilib -o $@ \
+	    regress/fuzz/fuzz_vstore.c lib/vstore.c lib/cache.c ${PARSER_SRCS}
 
 fuzz-progs: ${FUZZ_PROGS}
 

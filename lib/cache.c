@@ -345,6 +345,12 @@ cache_close(struct cache *c)
 
 /* Whether no one but the user we run as may write the directory. */
 int
+cache_dirfd(const struct cache *c)
+{
+	return c->dirfd;
+}
+
+int
 cache_private(const struct cache *c)
 {
 	struct stat	 st;

@@ -317,6 +317,18 @@ int		 cache_store(struct cache *, const struct cache_entry *, char *,
 		    size_t);
 void		 cache_stats(const struct cache *, struct cache_stats *);
 int		 cache_private(const struct cache *);
+int		 cache_dirfd(const struct cache *);
+
+/*
+ * vstore.c: verdicts on disk for the one-shot commands, answered
+ * without DNS while in date.
+ */
+#define VSTORE_TEXT_MAX		2048
+int		 vstore_get(struct cache *, const char *, int64_t, char *,
+		    size_t, int *);
+void		 vstore_put(struct cache *, const char *, int64_t, int,
+		    const char *);
+int		 vstore_parse(char *, size_t, int64_t, char *, size_t, int *);
 int		 cache_entry_parse(char *, size_t, const char *,
 		    struct cache_entry *);
 void		 cache_entry_free(struct cache_entry *);
@@ -375,6 +387,7 @@ struct resolver	*resolver_new(struct event_base *, const struct resolver_conf *,
 		    char *, size_t);
 void		 resolver_free(struct resolver *);
 void		 resolver_set_cache(struct resolver *, struct cache *);
+struct cache	*resolver_cache(const struct resolver *);
 struct pass_waiter *resolver_query(struct resolver *, const char *, verdict_cb,
 		    void *);
 void		 resolver_cancel(struct pass_waiter *);

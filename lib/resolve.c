@@ -698,6 +698,12 @@ resolver_query(struct resolver *r, const char *domain, verdict_cb cb,
 	return w;
 }
 
+struct cache *
+resolver_cache(const struct resolver *r)
+{
+	return r->cache;
+}
+
 /* Passes running now, each for a different domain. */
 size_t
 resolver_passes(const struct resolver *r)

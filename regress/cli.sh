@@ -384,4 +384,30 @@ run $N query -a "$tmp/root.ds" -s "$tmp/state" -r 127.0.0.1 '[192.0.2.1]'
 expect 'query [192.0.2.1]: none, without DNS' 0 '[192.0.2.1]: none
   reason: address literal: MTA-STS and DANE do not apply (RFC 8461 3.4, RFC 7672 2.2)' any
 
+# exim: a verdict in date in the state directory is the answer, with no
+# DNS (the resolver, 127.0.0.1, does not answer); one past its time is
+# not: that lookup fails, and the answer is DEFER.
+mkdir -p "$tmp/vs/.verdicts"
+now=$(date +%s)
+printf 'filter-mtasts-verdict 1\nexpires %s\nstatus 0\nline MTA-STS mx1.saved.example\n' \
+    $((now + 300)) >"$tmp/vs/.verdicts/saved.example"
+printf 'filter-mtasts-verdict 1\nexpires %s\nstatus 0\nline NONE\n' \
+    $((now - 1)) >"$tmp/vs/.verdicts/old.example"
+run $N exim -a "$tmp/root.ds" -s "$tmp/vs" -r 127.0.0.1 saved.example
+sed -i -e '$a\' "$tmp/out"
+expect 'exim: a verdict in date on disk is answered without DNS' 0 \
+    'MTA-STS mx1.saved.example' empty
+run $N exim -a "$tmp/root.ds" -s "$tmp/vs" -r 127.0.0.1 old.example
+expect_rc() {
+	if [ "$rc" -eq "$2" ] && grep -q "^$3" "$tmp/out"; then
+		echo "ok - cli: $1"
+	else
+		echo "not ok - cli: $1"
+		echo "# status $rc, stdout: $(cat "$tmp/out")"
+		failed=1
+	fi
+}
+expect_rc 'exim: a verdict past its time is derived again (here DEFER)' 75 \
+    DEFER
+
 [ "$failed" -eq 0 ]

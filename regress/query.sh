@@ -506,6 +506,25 @@ n2=$(fetches rotate.example)
 expect rot2 rotate.example sts-enforce mx.rotate.example
 expect_count "query: new id for rotate.example fetched the policy once" "$n2" $((n1 + 1))
 
+# exim keeps each verdict on disk for its lifetime: the next run for
+# the domain answers from there (the same line), with no lookup.
+run_exim() {
+	timeout -k 5 30 sh "$net" exec "$dir" "$FILTER_MTASTS" exim \
+	    -r 127.0.53.2 -a "$dir/root.key" -c "$dir/ca.pem" \
+	    -s "$work/state-exim" "$1" 2>&1
+}
+mkdir -p "$work/state-exim"
+e1=$(run_exim enforce.example)
+saved=$(cat "$work/state-exim/.verdicts/enforce.example" 2>/dev/null)
+e2=$(run_exim enforce.example)
+if [ "$e1" = "MTA-STS mx1.enforce.example" ] && [ "$e2" = "$e1" ] &&
+    printf '%s\n' "$saved" | grep -qx "line $e1"; then
+	ok "query: exim keeps its verdict on disk and answers it again"
+else
+	not_ok "query: exim keeps its verdict on disk and answers it again" \
+	    "first: $e1" "second: $e2" "saved: $saved"
+fi
+
 # A cached, unexpired policy still applies when the new id cannot be
 # fetched (RFC 8461 §3.3, §5.1).
 run_query cache1 "$work/state-cache" cached.example
