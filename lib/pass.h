@@ -29,6 +29,7 @@
 #include <event.h>
 
 #define WHY_MAX		512	/* composed from STS_ERR_MAX pieces */
+#define HOST_WHY_MAX	(STS_ERR_MAX + 40)	/* a prefix and one */
 
 enum host_state {
 	H_PENDING,
@@ -41,7 +42,7 @@ enum host_state {
 
 struct host {
 	struct pass		*p;
-	char			 name[DNS_WIRE_NAME_MAX];
+	char			*name;		/* normalised if valid */
 	uint16_t		 pref;
 	int			 valid;		/* a usable host name */
 	enum host_state		 state;
@@ -51,7 +52,7 @@ struct host {
 	enum dns_status		 a_st, aaaa_st;
 	enum dns_sec		 a_sec, aaaa_sec;
 	size_t			 nusable, ntlsa;
-	char			 why[WHY_MAX];
+	char			 why[HOST_WHY_MAX];
 };
 
 enum fetch_outcome {

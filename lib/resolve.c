@@ -95,7 +95,7 @@ static void
 host_decide_addr(struct host *h)
 {
 	struct pass	*p = h->p;
-	char		 qname[sizeof(h->name) + 16];
+	char		 qname[DNS_WIRE_NAME_MAX + 16];
 
 	if (!h->a_done || !h->aaaa_done)
 		return;
@@ -155,45 +155,60 @@ on_aaaa(void *arg, const struct dns_result *res)
 	on_addr(h, res, &h->aaaa_done, &h->aaaa_st, &h->aaaa_sec);
 }
 
+/* Sorted by preference as they come: equal ones keep DNS order. */
 static int
-host_add(struct pass *p, const char *name, uint16_t pref)
+host_add(struct pass *p, size_t cap, const char *name, uint16_t pref)
 {
 	struct host	*h;
+	char		 norm[DNS_NAME_MAX + 1];
 	size_t		 i;
+	int		 valid;
 
-	if (p->nhosts == MAX_HOSTS) {
+	if (p->nhosts == cap) {
 		pass_note(p, "MX %s: more than %d hosts; the rest ignored",
 		    p->domain, MAX_HOSTS);
 		return 0;
 	}
-	/* Stable insertion by preference: equal ones keep DNS order. */
+	valid = domain_normalize(name, norm, sizeof(norm)) == 0;
 	for (i = p->nhosts; i > 0 && p->hosts[i - 1].pref > pref; i--)
 		p->hosts[i] = p->hosts[i - 1];
 	h = &p->hosts[i];
 	memset(h, 0, sizeof(*h));
 	h->p = p;
 	h->pref = pref;
-	(void)snprintf(h->name, sizeof(h->name), "%s", name);
-	h->valid = domain_normalize(name, h->name, sizeof(h->name)) == 0;
-	if (!h->valid)
-		(void)snprintf(h->name, sizeof(h->name), "%s", name);
+	h->valid = valid;
+	if ((h->name = strdup(valid ? norm : name)) == NULL) {
+		memmove(h, h + 1, (p->nhosts - i) * sizeof(*h));
+		return 0;
+	}
 	p->nhosts++;
 	return 1;
 }
 
+/*
+ * The hosts, sized by the answer, before any lookup takes a pointer to
+ * one of them.
+ */
 static void
 mx_hosts(struct pass *p, const struct dns_result *res)
 {
-	size_t	 i;
+	size_t	 i, n;
 
+	n = res->status == DNS_NODATA ? 1 : res->msg.nrr;
+	if (n > MAX_HOSTS)
+		n = MAX_HOSTS;
+	if ((p->hosts = calloc(n, sizeof(*p->hosts))) == NULL) {
+		pass_note(p, "MX %s: out of memory", p->domain);
+		return;
+	}
 	if (res->status == DNS_NODATA) {
-		host_add(p, p->domain, 0);
+		host_add(p, n, p->domain, 0);
 		pass_note(p, "MX %s: none, %s: the domain itself is the "
 		    "implicit MX", p->domain, dns_sec_name(res->sec));
 		return;
 	}
 	for (i = 0; i < res->msg.nrr; i++)
-		host_add(p, res->msg.rr[i].name, res->msg.rr[i].pref);
+		host_add(p, n, res->msg.rr[i].name, res->msg.rr[i].pref);
 	if (res->msg.nrr == 1 && strcmp(res->msg.rr[0].name, ".") == 0)
 		p->null_mx = 1;
 }
@@ -561,6 +576,7 @@ static void
 pass_free(struct pass *p)
 {
 	struct pass_waiter	*w;
+	size_t			 i;
 
 	while ((w = TAILQ_FIRST(&p->waiters)) != NULL) {
 		TAILQ_REMOVE(&p->waiters, w, entry);
@@ -572,6 +588,8 @@ pass_free(struct pass *p)
 	cache_entry_free(&p->cached);
 	cache_entry_free(&p->fresh);
 	verdict_free(&p->v);
+	for (i = 0; i < p->nhosts; i++)
+		free(p->hosts[i].name);
 	free(p->hosts);
 	free(p);
 }
@@ -649,11 +667,8 @@ pass_new(struct resolver *r, const char *domain, int literal)
 	struct pass	*p;
 	struct timeval	 tv = { r->conf.pass_timeout, 0 }, now = { 0, 0 };
 
-	if ((p = calloc(1, sizeof(*p))) == NULL ||
-	    (p->hosts = calloc(MAX_HOSTS, sizeof(*p->hosts))) == NULL) {
-		free(p);
+	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return NULL;
-	}
 	p->r = r;
 	p->literal = literal;
 	p->now = time(NULL);
