@@ -116,10 +116,11 @@ regress/test_cache: regress/test_cache.o regress/regress.o ${LIB}
 	    regress/regress.o ${LIB} ${PKG_LIBS}
 regress/test_vcache: regress/test_vcache.o regress/regress.o \
     filter-mtasts/vcache.o filter-mtasts/ipc.o filter-mtasts/vwire.o \
-    filter-mtasts/log.o ${LIB}
+    filter-mtasts/log.o filter-mtasts/reply.o ${LIB}
 	${CC} ${CFLAGS} ${LDFLAGS} -o $@ regress/test_vcache.o \
 	    regress/regress.o filter-mtasts/vcache.o filter-mtasts/ipc.o \
-	    filter-mtasts/vwire.o filter-mtasts/log.o ${LIB} ${PKG_LIBS}
+	    filter-mtasts/vwire.o filter-mtasts/log.o filter-mtasts/reply.o \
+	    ${LIB} ${PKG_LIBS}
 regress/test_vcache.o regress/test_reply.o: filter-mtasts/extern.h
 regress/test_reply: regress/test_reply.o regress/regress.o \
     filter-mtasts/reply.o

@@ -44,6 +44,12 @@ struct vwaiter;
 struct ipc;
 struct tablesrv;
 
+/* The daemon's protocols. */
+enum proto {
+	PROTO_SOCKETMAP,
+	PROTO_EXIM
+};
+
 #define PRIVSEP_USER	"_mtasts"
 
 /* main.c */
@@ -140,9 +146,13 @@ void		 vcache_on_ready(struct vcache *, void (*)(void *), void *);
 int		 vcache_expired(struct vcache *, const char *);
 int		 vcache_relink(struct vcache *, int);
 void		 vcache_on_down(struct vcache *, long (*)(void *), void *);
+const char	*vcache_answer(struct vcache *, const struct verdict *,
+		    enum proto, size_t *);
 
 /* reply.c: what Postfix and Exim are told */
 #define REPLY_MAX	2048
+#define ANSWER_MAX	(REPLY_MAX + 8)	/* framed: "LEN:" reply "," */
+size_t		 reply_frame(enum proto, const char *, char *, size_t);
 #define REPLY_MX_MAX	1900
 void		 reply_postfix(const struct verdict *, char *, size_t);
 void		 reply_exim(const struct verdict *, char *, size_t);
@@ -155,10 +165,6 @@ int		 netstring_parse(const char *, size_t, size_t, size_t *,
 		    const char **, size_t *);
 
 /* proto.c: the requests of the daemon's sockets, without I/O */
-enum proto {
-	PROTO_SOCKETMAP,
-	PROTO_EXIM
-};
 #define SOCKETMAP_MAX	1100	/* "name key": a name and a domain */
 #define EXIM_LINE_MAX	300
 #define PROTO_REQ_MAX	(SOCKETMAP_MAX + 6)	/* "1100:...," */

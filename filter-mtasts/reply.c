@@ -122,3 +122,24 @@ reply_smtp(const char *domain, const char *reason, char *buf, size_t bufsz)
 	(void)snprintf(buf, bufsz < max ? bufsz : max, "%s: %s", domain,
 	    reason);
 }
+
+/*
+ * A reply as it goes on the wire: a netstring for the socketmap, a
+ * line for Exim.  Returns its length, 0 if it does not fit.
+ */
+size_t
+reply_frame(enum proto proto, const char *reply, char *out, size_t outsz)
+{
+	size_t	 len = strlen(reply);
+	int	 n = 0;
+
+	if (proto == PROTO_SOCKETMAP &&
+	    ((n = snprintf(out, outsz, "%zu:", len)) < 0 ||
+	    (size_t)n >= outsz))
+		return 0;
+	if ((size_t)n + len + 1 > outsz)
+		return 0;
+	memcpy(out + n, reply, len);
+	out[n + len] = proto == PROTO_SOCKETMAP ? ',' : '\n';
+	return n + len + 1;
+}

@@ -65,7 +65,6 @@
 #define PENDING_MAX	128
 #define IN_MAX		4096	/* more than PROTO_REQ_MAX */
 #define OUT_MAX		16384	/* 7 longest answers, 1000 short ones */
-#define ANSWER_MAX	(REPLY_MAX + 8)	/* "LEN:" reply "," */
 #define SPARE_MAX	256	/* requests kept for reuse */
 #define FULL_LOG_EVERY	60	/* s between "socket full" warnings */
 #define ACCEPT_REST	1	/* s without accept(2) when out of fds */
@@ -191,18 +190,8 @@ out_room(const struct client *c)
 static void
 out_answer(struct client *c, const char *reply)
 {
-	size_t	 len = strlen(reply), room = sizeof(c->out) - c->outlen;
-	char	*p = c->out + c->outlen;
-	int	 n = 0;
-
-	if (c->l->proto == PROTO_SOCKETMAP &&
-	    (n = snprintf(p, room, "%zu:", len)) < 0)
-		return;
-	if ((size_t)n + len + 1 > room)
-		return;		/* out_room() was checked: never */
-	memcpy(p + n, reply, len);
-	p[n + len] = c->l->proto == PROTO_SOCKETMAP ? ',' : '\n';
-	c->outlen += n + len + 1;
+	c->outlen += reply_frame(c->l->proto, reply, c->out + c->outlen,
+	    sizeof(c->out) - c->outlen);
 }
 
 static void
@@ -282,7 +271,9 @@ client_request(struct client *c, const char *key, size_t keylen)
 	struct server		*srv = c->l->srv;
 	struct request		*r;
 	const struct verdict	*v;
+	const char		*ans;
 	char			 norm[DNS_NAME_MAX + 1];
+	size_t			 len;
 	int			 kind;
 
 	if (c->npending >= PENDING_MAX || (r = req_get(srv)) == NULL)
@@ -299,6 +290,15 @@ client_request(struct client *c, const char *key, size_t keylen)
 	}
 	switch (vcache_lookup(srv->vc, norm, on_verdict, r, &v, &r->w)) {
 	case VC_HIT:
+		/* Nothing ahead of it: the answer rendered once, copied. */
+		if (TAILQ_EMPTY(&c->reqs) && out_room(c) &&
+		    (ans = vcache_answer(srv->vc, v, c->l->proto, &len)) !=
+		    NULL) {
+			memcpy(c->out + c->outlen, ans, len);
+			c->outlen += len;
+			req_put(srv, r);
+			return 0;
+		}
 		set_reply(r, v);
 		break;
 	case VC_WAIT:

@@ -18,6 +18,7 @@
 #include <sys/queue.h>
 
 #include <event2/event.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +100,7 @@ struct ventry {
 	TAILQ_HEAD(, vwaiter)	 waiters;
 	struct verdict		 v;
 	struct verdict		*last;		/* last enforce or dane */
+	char			*ans;		/* the daemon's answers */
 	time_t			 expires;
 	time_t			 updated;
 	time_t			 used;
@@ -170,6 +172,7 @@ entry_free(struct vcache *vc, struct ventry *e)
 	LIST_REMOVE(e, bucket);
 	TAILQ_REMOVE(&vc->seg[e->seg], e, lru);
 	vc->nseg[e->seg]--;
+	free(e->ans);
 	vwire_clear(&e->v);
 	if (e->last != NULL) {
 		vwire_clear(e->last);
@@ -308,6 +311,15 @@ ask(struct vcache *vc, struct ventry *e, enum ask class)
 	vc->nline[class]++;
 }
 
+/* Made here, not by the network process, which is not there. */
+static void
+entry_defer(struct ventry *e)
+{
+	free(e->ans);
+	e->ans = NULL;
+	vwire_defer(&e->v, e->domain, NETPROC_GONE);
+}
+
 /* A callback may look up other domains: e is not evicted meanwhile. */
 static void
 wake(struct ventry *e)
@@ -375,6 +387,8 @@ vc_msg(void *arg, uint32_t type, uint32_t id, const uint8_t *p, size_t len)
 		vc->nout[e->asked]--;
 	}
 	keep_last(e);
+	free(e->ans);
+	e->ans = NULL;
 	e->v = v;
 	e->have = 1;
 	e->updated = now;
@@ -439,7 +453,7 @@ vc_eof(void *arg)
 	while ((e = TAILQ_FIRST(&waiting)) != NULL) {
 		TAILQ_REMOVE(&waiting, e, line);
 		if (!stale_ok(vc, e, now))
-			vwire_defer(&e->v, e->domain, NETPROC_GONE);
+			entry_defer(e);
 		wake(e);
 	}
 }
@@ -571,7 +585,7 @@ down_answer(struct vcache *vc, struct ventry *e, time_t now,
 	}
 	if (restart_soon(vc, now))
 		return VC_WAIT;
-	vwire_defer(&e->v, e->domain, NETPROC_GONE);
+	entry_defer(e);
 	*vp = &e->v;
 	return VC_HIT;
 }
@@ -646,6 +660,39 @@ vcache_expired(struct vcache *vc, const char *domain)
 
 	return !vc->down && (e = find(vc, domain)) != NULL && e->have &&
 	    !fresh(e, time(NULL));
+}
+
+/*
+ * The daemon's answers for v, framed: rendered once per verdict
+ * (reply.c) and kept with it, so that a hit is a copy of bytes.
+ * v must be one this cache gave: the verdict of an entry.
+ */
+const char *
+vcache_answer(struct vcache *vc, const struct verdict *v, enum proto proto,
+    size_t *len)
+{
+	struct ventry	*e;
+	char		 reply[REPLY_MAX], a[2][ANSWER_MAX];
+	uint16_t	 n[2];
+
+	(void)vc;
+	e = (struct ventry *)(void *)((char *)(uintptr_t)v -
+	    offsetof(struct ventry, v));
+	if (e->ans == NULL) {
+		reply_postfix(v, reply, sizeof(reply));
+		n[0] = reply_frame(PROTO_SOCKETMAP, reply, a[0], sizeof(a[0]));
+		reply_exim(v, reply, sizeof(reply));
+		n[1] = reply_frame(PROTO_EXIM, reply, a[1], sizeof(a[1]));
+		if (n[0] == 0 || n[1] == 0 ||
+		    (e->ans = malloc(sizeof(n) + n[0] + n[1])) == NULL)
+			return NULL;
+		memcpy(e->ans, n, sizeof(n));
+		memcpy(e->ans + sizeof(n), a[0], n[0]);
+		memcpy(e->ans + sizeof(n) + n[0], a[1], n[1]);
+	}
+	memcpy(n, e->ans, sizeof(n));
+	*len = n[proto == PROTO_EXIM];
+	return e->ans + sizeof(n) + (proto == PROTO_EXIM ? n[0] : 0);
 }
 
 /*

@@ -1135,6 +1135,57 @@ test_eof(struct net *n)
 	    "unknown domains are NULL");
 }
 
+/* The framed answer for proto, as the daemon writes it, rendered now. */
+static int
+answer_is(struct net *n, const struct verdict *v, enum proto proto)
+{
+	char		 reply[REPLY_MAX], want[ANSWER_MAX];
+	const char	*got;
+	size_t		 len, wlen;
+
+	if (proto == PROTO_SOCKETMAP)
+		reply_postfix(v, reply, sizeof(reply));
+	else
+		reply_exim(v, reply, sizeof(reply));
+	wlen = reply_frame(proto, reply, want, sizeof(want));
+	return (got = vcache_answer(n->vc, v, proto, &len)) != NULL &&
+	    len == wlen && memcmp(got, want, len) == 0;
+}
+
+/* The answers rendered once per verdict, and anew for a new one. */
+static void
+test_answer(struct net *n)
+{
+	static struct rec	 r;
+	const struct verdict	*v;
+	struct vwaiter		*w;
+	const char		*d = "answer.example", *a1, *a2;
+	size_t			 l1, l2;
+	int			 ok;
+
+	ok = vcache_lookup(n->vc, d, on_verdict, &r, &v, &w) == VC_WAIT &&
+	    wait_queries(n, d, 1, WAIT_MAX);
+	send_verdict(n, d, VERDICT_STS_ENFORCE, "enforce", "mx1.answer.example",
+	    "mx2.answer.example");
+	ok = ok && wait_called(&r) &&
+	    vcache_lookup(n->vc, d, on_verdict, &r, &v, &w) == VC_HIT;
+	regress_check(ok && answer_is(n, v, PROTO_SOCKETMAP) &&
+	    answer_is(n, v, PROTO_EXIM), "the rendered answers are those "
+	    "reply.c makes, framed, for both protocols");
+	a1 = vcache_answer(n->vc, v, PROTO_SOCKETMAP, &l1);
+	a2 = vcache_answer(n->vc, v, PROTO_SOCKETMAP, &l2);
+	regress_check(a1 != NULL && a1 == a2 && l1 == l2,
+	    "... rendered once: a second hit gets the same bytes");
+	pack_ttl = 1;
+	send_verdict(n, d, VERDICT_DEFER, "went away", NULL, NULL);
+	pack_ttl = 600;
+	v = NULL;
+	regress_check(barrier(n) && vcache_lookup(n->vc, d, on_verdict, &r,
+	    &v, &w) == VC_HIT && v->kind == VERDICT_DEFER &&
+	    answer_is(n, v, PROTO_SOCKETMAP) && answer_is(n, v, PROTO_EXIM),
+	    "a new verdict gets its own answers, not the old ones");
+}
+
 static long	down_delay;
 
 static long
@@ -1250,6 +1301,7 @@ main(void)
 	net_new(&nets[7], "relink", 1000, &t_lru);
 
 	test_miss(&nets[0]);
+	test_answer(&nets[0]);
 	test_peek(&nets[0]);
 	test_next_mx(&nets[0]);
 	test_cancel(&nets[0]);
