@@ -229,6 +229,11 @@ plist_walk() {
 			    [ "$pw_owner" = "$USER_" ] && [ "$pw_mode" = 0700 ] ||
 			    pw_why="$pw_why; @sample ${pw_l#@sample } (mode $pw_mode, owner $pw_owner) is not STATEDIR $statedir/ (0700, $USER_)"
 			;;
+		"@extraunexec "*)
+			# pkg_delete -c: the cache, nothing else.
+			[ "$pw_l" = "@extraunexec rm -rf $statedir/*" ] ||
+			    pw_why="$pw_why; $pw_l"
+			;;
 		"@bin "*)
 			is_elf "$pw_pre/${pw_l#@bin }" ||
 			    pw_why="$pw_why; @bin ${pw_l#@bin }: no executable"
