@@ -10,7 +10,9 @@ build="make gcc libc6-dev pkg-config libevent-dev libunbound-dev
 # The hermetic test network: DNSSEC, HTTPS policy hosts, namespaces.
 net="nsd ldnsutils unbound nginx-light bind9-dnsutils openssl curl
     iproute2 python3 util-linux"
-tests="$build $net clang libclang-rt-14-dev mandoc bmake"
+# The Debian package: built, linted, its unit verified.
+deb="build-essential dpkg-dev debhelper lintian systemd"
+tests="$build $net clang libclang-rt-14-dev mandoc bmake $deb"
 
 case $1 in
 demo)	pkgs="$build $net" ;;

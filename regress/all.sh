@@ -85,6 +85,18 @@ else
 	say "not ok - make install DESTDIR PREFIX installs binary and man page"
 fi
 
+# The packages, once (not per variant: they build their own copies):
+# the OpenBSD port skeleton against a bmake install, the Debian package
+# built, unpacked and run.
+t0=$(date +%s)
+sh "$top/regress/packaging.sh" >"$work/packaging.log" 2>&1
+rc=$?
+tee -a "$log" <"$work/packaging.log"
+if [ $rc -ne 0 ] && ! grep -q '^not ok - ' "$work/packaging.log"; then
+	say "not ok - packaging.sh exited with status $rc"
+fi
+echo "# packaging.sh: $(($(date +%s) - t0)) s"
+
 if ! have clang; then
 	say "skip - fuzz smoke run: clang not installed"
 elif copy_tree fuzz &&
