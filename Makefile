@@ -218,9 +218,7 @@ BENCH_SCALE_N?=	100000
 bench: all bench-progs
 	bench/bench_cache 100000 10000
 	bench/bench_http
-	sh bench/query.sh 20
-	sh regress/mta/mta.sh bench -n 50000 -c 8
-	sh bench/hits.sh
+	sh bench/table.sh
 	sh bench/scale.sh ${BENCH_SCALE_N}
 
 bench-progs: ${BENCH_PROGS}

@@ -64,6 +64,7 @@ bench_start() {
 # waits for "ready".  fm_pid is the front, np_pid the network process.
 fm_start() {
 	fm_log=$work/filter-mtasts.log
+	: >"$fm_log"
 	spawn "$fm_log" "$FILTER_MTASTS" daemon -r "$RESOLVER" \
 	    -a "$dir/root.key" -c "$dir/ca.pem" -s "$work/state" -u _mtasts \
 	    -l "socketmap=$SOCKETMAP" -l "exim=unix:$work/run/exim.sock"
@@ -96,6 +97,12 @@ null_start() {
 		fi
 		sleep 0.05
 	done
+}
+
+# fm_stop: the daemon, if it runs, TERM then KILL.
+fm_stop() {
+	stop_pid "$fm_pid"
+	fm_pid=''
 }
 
 bench_cleanup() {

@@ -43,7 +43,7 @@ resolver_defaults(struct resolver_conf *conf)
 	conf->statedir = STATEDIR;
 	conf->fetch_timeout = 10;
 	conf->pass_timeout = 15;
-	conf->max_fetches = 8;
+	conf->max_fetches = 32;
 	conf->cache_max = 100000;
 }
 
