@@ -50,7 +50,11 @@
 
 #define INFLIGHT_MAX	256
 #define DOWN_WAIT	5	/* s: a restart this close is waited for */
-#define EVICT_SCAN	64	/* entries tried from the cold end */
+/*
+ * Entries tried from the cold end: past those a question pins (the
+ * guesses out and in line, 64 + 256) and then some.
+ */
+#define EVICT_SCAN	512
 #define NETPROC_GONE	"filter-mtasts network process not running"
 
 /* The defaults; regress uses shorter ones. */
@@ -204,14 +208,16 @@ evict_from(struct vcache *vc, enum seg seg)
 /*
  * Room for one more: probation never outgrows its share, and when
  * the whole is full probation goes first.  Entries with a question
- * out or a waiter stay, so the bound may be passed by as many.
+ * out or a waiter stay, so the bound may be passed by as many; but a
+ * probation swollen by those never costs a verdict in use its place.
  */
 static void
 make_room(struct vcache *vc)
 {
 	if (vc->nseg[SEG_PROBATION] >= vc->prob_max)
 		(void)evict_from(vc, SEG_PROBATION);
-	if (vc->n >= vc->max && evict_from(vc, SEG_PROBATION) == -1)
+	if (vc->n >= vc->max && evict_from(vc, SEG_PROBATION) == -1 &&
+	    vc->nseg[SEG_PROBATION] < vc->prob_max)
 		(void)evict_from(vc, SEG_MAIN);
 }
 

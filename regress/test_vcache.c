@@ -119,7 +119,7 @@ static const struct vcache_timing t_main = { 60, 3600, 1, 600 };
 static const struct vcache_timing t_tick = { 60, 1, 1, 5 };
 static const struct vcache_timing t_lru = { 600, 3600, 1, 600 };
 static const struct vcache_timing t_eof = { 2, 3600, 1, 600 };
-#define NNETS	8
+#define NNETS	9
 
 static struct event_base	*base;
 static struct net		 nets[NNETS];
@@ -978,6 +978,36 @@ test_pinned(struct net *n)
 }
 
 /*
+ * max 8: lookups nobody answers pin their entries on probation, past
+ * its share; the verdicts in use keep their places all the same.
+ */
+static void
+test_swollen(struct net *n)
+{
+	static struct rec	 r, w[40];
+	const struct verdict	*v;
+	struct vwaiter		*wp;
+	char			 d[32];
+	int			 i, ok = 1;
+
+	for (i = 0; i < 3; i++) {
+		dname(d, sizeof(d), "inuse", i);
+		ok = ok && resolve(n, d, &r) && hit(n, d);
+	}
+	for (i = 0; i < 40; i++) {
+		dname(d, sizeof(d), "pinned", i);
+		ok = ok && vcache_lookup(n->vc, d, on_verdict, &w[i], &v, &wp) ==
+		    VC_WAIT;
+	}
+	for (i = 0; i < 3; i++) {
+		dname(d, sizeof(d), "inuse", i);
+		ok = ok && hit(n, d);
+	}
+	regress_check(ok, "max 8: 40 lookups left waiting: the 3 verdicts in "
+	    "use are still hits");
+}
+
+/*
  * At most 256 questions out at once; the rest wait in line, those a
  * lookup waits for before refreshes.
  */
@@ -1299,6 +1329,7 @@ main(void)
 	net_new(&nets[5], "mainlru", 4, &t_lru);
 	net_new(&nets[6], "pinned", 4, &t_lru);
 	net_new(&nets[7], "relink", 1000, &t_lru);
+	net_new(&nets[8], "swollen", 8, &t_lru);
 
 	test_miss(&nets[0]);
 	test_answer(&nets[0]);
@@ -1311,6 +1342,7 @@ main(void)
 	test_probation(&nets[2]);
 	test_main_lru(&nets[5]);
 	test_pinned(&nets[6]);
+	test_swollen(&nets[8]);
 	test_inflight(&nets[4]);
 	test_eof(&nets[3]);
 	test_relink(&nets[7]);
