@@ -50,17 +50,19 @@ PROG_OBJS=	filter-mtasts/main.o filter-mtasts/cmd_match.o \
 		filter-mtasts/server.o \
 		filter-mtasts/daemon.o filter-mtasts/cmd_exim.o \
 		filter-mtasts/spawner.o filter-mtasts/supervise.o \
+		filter-mtasts/cmd_check.o filter-mtasts/check_report.o \
 		filter-mtasts/${SANDBOX}
 REGRESS_PROGS=	regress/test_record regress/test_policy regress/test_match \
 		regress/test_http regress/test_dns_wire regress/test_dane \
 		regress/test_cache regress/test_vcache regress/test_reply \
-		regress/test_fetch regress/test_verify regress/test_smtp
+		regress/test_fetch regress/test_verify regress/test_smtp \
+		regress/verify_send
 REGRESS_OBJS=	regress/test_record.o regress/test_policy.o \
 		regress/test_match.o regress/test_http.o \
 		regress/test_dns_wire.o regress/test_dane.o \
 		regress/test_cache.o regress/test_vcache.o regress/test_reply.o \
 		regress/regress.o regress/test_fetch.o regress/tlsserv.o \
-		regress/test_verify.o regress/test_smtp.o
+		regress/test_verify.o regress/test_smtp.o regress/verify_send.o
 FUZZ_PROGS=	regress/fuzz/fuzz_record regress/fuzz/fuzz_policy \
 		regress/fuzz/fuzz_match regress/fuzz/fuzz_http \
 		regress/fuzz/fuzz_dns_wire regress/fuzz/fuzz_vwire \
@@ -94,6 +96,7 @@ ${LIB}: ${LIB_OBJS}
 ${LIB_OBJS}: lib/mtasts.h
 lib/resolve.o lib/verdict.o: lib/pass.h
 ${PROG_OBJS}: lib/mtasts.h filter-mtasts/extern.h
+filter-mtasts/cmd_check.o filter-mtasts/check_report.o: filter-mtasts/check.h
 ${REGRESS_OBJS}: lib/mtasts.h regress/regress.h
 filter-mtasts/options.o filter-mtasts/filter.o filter-mtasts/table.o: Makefile
 
@@ -138,6 +141,9 @@ regress/test_fetch.o regress/tlsserv.o: regress/tlsserv.h
 regress/test_verify: regress/test_verify.o regress/regress.o ${LIB}
 	${CC} ${CFLAGS} ${LDFLAGS} -o $@ regress/test_verify.o \
 	    regress/regress.o ${LIB} ${PKG_LIBS}
+regress/verify_send: regress/verify_send.o ${LIB}
+	${CC} ${CFLAGS} ${LDFLAGS} -o $@ regress/verify_send.o ${LIB} \
+	    ${PKG_LIBS}
 regress/test_smtp: regress/test_smtp.o regress/regress.o ${LIB}
 	${CC} ${CFLAGS} ${LDFLAGS} -o $@ regress/test_smtp.o \
 	    regress/regress.o ${LIB} ${PKG_LIBS}
