@@ -15,13 +15,13 @@ CFLAGS?=	-O2 -g
 PKG_CONFIG?=	pkg-config
 WARNINGS=	-Wall -Wextra -Werror -Wshadow -Wpointer-arith \
 		-Wmissing-prototypes -Wstrict-prototypes
-PKGS=		libtls libevent libunbound
+PKGS=		libtls libevent libunbound libcrypto
 # pledge(2) where the system has it, otherwise privsep and chroot alone.
 SANDBOX!=	[ "$$(uname)" = OpenBSD ] && echo sandbox-pledge.o || \
 		echo sandbox-null.o
 PKG_CFLAGS!=	${PKG_CONFIG} --cflags ${PKGS} 2>/dev/null || true
 PKG_LIBS!=	${PKG_CONFIG} --libs ${PKGS} 2>/dev/null || \
-		echo "-ltls -levent -lunbound"
+		echo "-ltls -levent -lunbound -lcrypto"
 LDADD=		-lopensmtpd
 STATEDIR?=	/var/lib/filter-mtasts
 ALL_CFLAGS=	${CFLAGS} ${WARNINGS} ${PKG_CFLAGS} ${CPPFLAGS} -Ilib -Ifilter-mtasts \
@@ -32,7 +32,9 @@ LIB=		lib/libmtasts.a
 LIB_OBJS=	lib/abnf.o lib/sts_error.o lib/sts_match.o lib/sts_policy.o \
 		lib/sts_record.o lib/dns_wire.o lib/dns.o lib/dane.o \
 		lib/http_parse.o lib/fetch.o lib/cache.o lib/resolve.o \
-		lib/verdict.o lib/vstore.o
+		lib/verdict.o lib/vstore.o lib/tlsrpt_record.o \
+		lib/smtp_reply.o lib/smtp_conn.o lib/verify.o \
+		lib/smtp_client.o
 PARSER_SRCS=	lib/abnf.c lib/sts_error.c lib/sts_match.c lib/sts_policy.c \
 		lib/sts_record.c
 PROG_OBJS=	filter-mtasts/main.o filter-mtasts/cmd_match.o \
@@ -48,23 +50,27 @@ PROG_OBJS=	filter-mtasts/main.o filter-mtasts/cmd_match.o \
 		filter-mtasts/server.o \
 		filter-mtasts/daemon.o filter-mtasts/cmd_exim.o \
 		filter-mtasts/spawner.o filter-mtasts/supervise.o \
+		filter-mtasts/cmd_check.o filter-mtasts/check_report.o \
 		filter-mtasts/${SANDBOX}
 REGRESS_PROGS=	regress/test_record regress/test_policy regress/test_match \
 		regress/test_http regress/test_dns_wire regress/test_dane \
 		regress/test_cache regress/test_vcache regress/test_reply \
-		regress/test_fetch
+		regress/test_fetch regress/test_verify regress/test_smtp \
+		regress/verify_send
 REGRESS_OBJS=	regress/test_record.o regress/test_policy.o \
 		regress/test_match.o regress/test_http.o \
 		regress/test_dns_wire.o regress/test_dane.o \
 		regress/test_cache.o regress/test_vcache.o regress/test_reply.o \
-		regress/regress.o regress/test_fetch.o regress/tlsserv.o
+		regress/regress.o regress/test_fetch.o regress/tlsserv.o \
+		regress/test_verify.o regress/test_smtp.o regress/verify_send.o
 FUZZ_PROGS=	regress/fuzz/fuzz_record regress/fuzz/fuzz_policy \
 		regress/fuzz/fuzz_match regress/fuzz/fuzz_http \
 		regress/fuzz/fuzz_dns_wire regress/fuzz/fuzz_vwire \
 		regress/fuzz/fuzz_netstring regress/fuzz/fuzz_ipc \
 		regress/fuzz/fuzz_cache regress/fuzz/fuzz_tablesrv \
 		regress/fuzz/fuzz_table_text regress/fuzz/fuzz_table_imsg \
-		regress/fuzz/fuzz_exim regress/fuzz/fuzz_vstore
+		regress/fuzz/fuzz_exim regress/fuzz/fuzz_vstore \
+		regress/fuzz/fuzz_smtp_reply
 TABLE_FUZZ_SRCS=	filter-mtasts/tableproto.c regress/fuzz/tablestub.c \
 		${PARSER_SRCS}
 FUZZ_CC?=	clang
@@ -90,6 +96,7 @@ ${LIB}: ${LIB_OBJS}
 ${LIB_OBJS}: lib/mtasts.h
 lib/resolve.o lib/verdict.o: lib/pass.h
 ${PROG_OBJS}: lib/mtasts.h filter-mtasts/extern.h
+filter-mtasts/cmd_check.o filter-mtasts/check_report.o: filter-mtasts/check.h
 ${REGRESS_OBJS}: lib/mtasts.h regress/regress.h
 filter-mtasts/options.o filter-mtasts/filter.o filter-mtasts/table.o: Makefile
 
@@ -131,6 +138,15 @@ regress/test_fetch: regress/test_fetch.o regress/tlsserv.o regress/regress.o \
 	${CC} ${CFLAGS} ${LDFLAGS} -o $@ regress/test_fetch.o \
 	    regress/tlsserv.o regress/regress.o ${LIB} ${PKG_LIBS}
 regress/test_fetch.o regress/tlsserv.o: regress/tlsserv.h
+regress/test_verify: regress/test_verify.o regress/regress.o ${LIB}
+	${CC} ${CFLAGS} ${LDFLAGS} -o $@ regress/test_verify.o \
+	    regress/regress.o ${LIB} ${PKG_LIBS}
+regress/verify_send: regress/verify_send.o ${LIB}
+	${CC} ${CFLAGS} ${LDFLAGS} -o $@ regress/verify_send.o ${LIB} \
+	    ${PKG_LIBS}
+regress/test_smtp: regress/test_smtp.o regress/regress.o ${LIB}
+	${CC} ${CFLAGS} ${LDFLAGS} -o $@ regress/test_smtp.o \
+	    regress/regress.o ${LIB} ${PKG_LIBS}
 
 # The suite against the build in this tree.
 regress: all regress-progs
@@ -206,6 +222,11 @@ regress/fuzz/fuzz_vstore: regress/fuzz/fuzz_vstore.c lib/vstore.c \
     ${PARSER_SRCS}
 	${FUZZ_CC} ${FUZZ_FLAGS} -D_GNU_SOURCE -Ilib -o $@ \
 	    regress/fuzz/fuzz_vstore.c lib/vstore.c lib/cache.c ${PARSER_SRCS}
+
+regress/fuzz/fuzz_smtp_reply: regress/fuzz/fuzz_smtp_reply.c lib/smtp_reply.c \
+    lib/sts_error.c
+	${FUZZ_CC} ${FUZZ_FLAGS} -Ilib -o $@ regress/fuzz/fuzz_smtp_reply.c \
+	    lib/smtp_reply.c lib/sts_error.c
 
 fuzz-progs: ${FUZZ_PROGS}
 

@@ -54,6 +54,7 @@ enum proto {
 
 /* main.c */
 __dead void	 usage_cmd(const char *);
+__dead void	 usage_status(const char *, int);
 
 /* cmd_record.c, cmd_policy.c, cmd_match.c, cmd_query.c */
 int		 cmd_record(int, char **);
@@ -64,6 +65,7 @@ int		 cmd_filter(int, char **);
 int		 cmd_table(int, char **);
 int		 cmd_daemon(int, char **);
 int		 cmd_exim(int, char **);
+int		 cmd_check(int, char **);
 
 /* options.c */
 void		 resolver_defaults(struct resolver_conf *);

@@ -30,6 +30,9 @@ static const struct cmd {
 	const char	*promises;	/* pledge(2), OpenBSD; NULL: the
 					   mode pledges after privdrop() */
 } cmds[] = {
+	{ "check",	cmd_check,
+	    "[-j] [-a anchor] [-c cafile] [-r resolver] [-s statedir] "
+	    "[-w days] domain",			"stdio rpath wpath cpath inet" },
 	{ "daemon",	cmd_daemon,
 	    "[-a anchor] [-c cafile] [-r resolver] [-s statedir] [-u user] "
 	    "-l proto=address ...",
@@ -66,13 +69,20 @@ usage(void)
 void
 usage_cmd(const char *name)
 {
+	usage_status(name, EXIT_USAGE);
+}
+
+/* check exits 3 on a usage error, as monitoring plugins do. */
+void
+usage_status(const char *name, int status)
+{
 	size_t	 i;
 
 	for (i = 0; i < NCMDS; i++)
 		if (strcmp(cmds[i].name, name) == 0)
 			fprintf(stderr, "usage: %s %s %s\n", PROGNAME,
 			    name, cmds[i].args);
-	exit(EXIT_USAGE);
+	exit(status);
 }
 
 int

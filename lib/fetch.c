@@ -201,6 +201,13 @@ fetch_finish(struct fetch *f, int ok, const char *body, size_t len)
 	res.body = (char *)body;
 	res.len = len;
 	(void)snprintf(res.err, sizeof(res.err), "%s", f->err);
+	/* For a diagnosis: the certificate, once the handshake is done. */
+	res.tls_failed = f->state == F_HANDSHAKE;
+	if (f->state > F_HANDSHAKE) {
+		res.cert_not_after = tls_peer_cert_notafter(f->tls);
+		(void)snprintf(res.tls_version, sizeof(res.tls_version), "%s",
+		    tls_conn_version(f->tls) ? tls_conn_version(f->tls) : "");
+	}
 	f->cb(f->arg, &res);
 	fetch_teardown(f);
 }

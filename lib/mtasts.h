@@ -264,6 +264,9 @@ struct fetch_result {
 	char		*body;		/* valid while the callback runs */
 	size_t		 len;
 	char		 err[STS_ERR_MAX];
+	int		 tls_failed;	/* in the handshake or its checks */
+	int64_t		 cert_not_after;	/* the host's leaf, 0: unknown */
+	char		 tls_version[16];
 };
 
 typedef void	(*fetch_cb)(void *, const struct fetch_result *);
@@ -332,6 +335,255 @@ int		 vstore_parse(char *, size_t, int64_t, char *, size_t, int *);
 int		 cache_entry_parse(char *, size_t, const char *,
 		    struct cache_entry *);
 void		 cache_entry_free(struct cache_entry *);
+
+/*
+ * tlsrpt_record.c: the _smtp._tls TXT RRset (RFC 8460 3).  Of the RRs
+ * that begin with "v=TLSRPTv1" and a delimiter exactly one must
+ * remain, and it must be valid.  0 and rec filled, or -1 and err set.
+ * warn, which may be NULL, hears of each rua URI whose scheme no
+ * reporter uses.  The URIs are kept quoted (sts_quote()).
+ */
+#define TLSRPT_URI_MAX		8	/* rua URIs kept */
+#define TLSRPT_URI_LEN		256
+
+struct tlsrpt_record {
+	size_t		 nuri;		/* all of them, kept or not */
+	size_t		 nusable;	/* mailto: and https: */
+	char		 uri[TLSRPT_URI_MAX][TLSRPT_URI_LEN];	/* quoted */
+};
+
+int		 tlsrpt_record_is_candidate(const char *, size_t);
+int		 tlsrpt_record_parse(const char *, size_t, struct tlsrpt_record *,
+		    struct sts_error *, sts_warn_cb, void *);
+int		 tlsrpt_record_from_dns(const struct dns_msg *,
+		    struct tlsrpt_record *, struct sts_error *, sts_warn_cb,
+		    void *);
+
+/*
+ * The outcome of a connection to an MX host, as TLS reporting names it
+ * (RFC 8460 4.3, the IANA "STARTTLS Validation Result Types").
+ * TLSRPT_OK is a successful session; TLSRPT_TEMPORARY is not in the
+ * registry: no session was had (connection refused, a 4xx greeting, a
+ * time limit before STARTTLS), a transient error RFC 8460 4.3.4 leaves
+ * out of reports.
+ */
+enum tlsrpt_result {
+	TLSRPT_OK,
+	TLSRPT_STARTTLS_NOT_SUPPORTED,
+	TLSRPT_CERT_HOST_MISMATCH,
+	TLSRPT_CERT_EXPIRED,
+	TLSRPT_TLSA_INVALID,
+	TLSRPT_DNSSEC_INVALID,
+	TLSRPT_DANE_REQUIRED,
+	TLSRPT_CERT_NOT_TRUSTED,
+	TLSRPT_STS_POLICY_INVALID,
+	TLSRPT_STS_WEBPKI_INVALID,
+	TLSRPT_VALIDATION_FAILURE,
+	TLSRPT_STS_POLICY_FETCH_ERROR,
+	TLSRPT_TEMPORARY
+};
+
+const char	*tlsrpt_result_name(enum tlsrpt_result);
+
+/*
+ * smtp_reply.c: SMTP replies (RFC 5321 4.2), given a line at a time,
+ * and the EHLO keywords (RFC 5321 4.1.1.1).  No I/O.  A reply is
+ * bounded: SMTP_REPLY_LINES lines of at most SMTP_LINE_MAX bytes (RFC
+ * 5321 4.5.3.1.5 says 512; we take what servers really send).  The
+ * text of its lines, after the code and separator, is kept joined by
+ * LF, bytes outside printable ASCII replaced by '?', cut at
+ * SMTP_REPLY_MAX (truncated is set then).
+ */
+#define SMTP_LINE_MAX		1000	/* bytes, CRLF included */
+#define SMTP_REPLY_LINES	100
+#define SMTP_REPLY_MAX		8192
+#define SMTP_MORE		0
+#define SMTP_DONE		1
+#define SMTP_ERROR		-1
+
+struct smtp_reply {
+	int		 code;		/* 200 to 559, once a line is read */
+	size_t		 nlines;
+	int		 done;
+	int		 truncated;
+	size_t		 len;
+	char		 text[SMTP_REPLY_MAX];
+};
+
+#define SMTP_EXT_STARTTLS	0x0001
+#define SMTP_EXT_PIPELINING	0x0002
+#define SMTP_EXT_8BITMIME	0x0004
+#define SMTP_EXT_SMTPUTF8	0x0008
+#define SMTP_EXT_SIZE		0x0010
+#define SMTP_EXT_DSN		0x0020
+#define SMTP_EXT_ENHANCED	0x0040	/* ENHANCEDSTATUSCODES */
+#define SMTP_EXT_CHUNKING	0x0080
+#define SMTP_EXT_REQUIRETLS	0x0100
+
+struct smtp_ehlo {
+	unsigned	 ext;		/* SMTP_EXT_* */
+	uint64_t	 size;		/* SIZE, 0 when none given */
+	char		 name[DNS_NAME_MAX + 1];	/* the server's */
+};
+
+void		 smtp_reply_init(struct smtp_reply *);
+int		 smtp_reply_line(struct smtp_reply *, const char *, size_t,
+		    char *, size_t);
+void		 smtp_ehlo_parse(const struct smtp_reply *, struct smtp_ehlo *);
+
+/*
+ * verify.c: what a server's certificate chain proves (RFC 7672 3,
+ * RFC 8461 4.2, RFC 6125), with libcrypto, from the chain in PEM as
+ * the server sent it, leaf first.  Every facet is worked out whatever
+ * the connection needs, so that a diagnosis can show them all:
+ *   pkix     the chain to the CA store, dates checked (TLSRPT_OK, or
+ *            CERT_NOT_TRUSTED, CERT_EXPIRED, VALIDATION_FAILURE);
+ *   name_ok  the leaf is valid for the MX host name (DNS-ID, the CN
+ *            only without one; a wildcard for the whole first label);
+ *   dane     with TLSA records: DANE-EE(3) matches the leaf, names and
+ *            dates ignored; DANE-TA(2) matches a certificate of the
+ *            chain (or "2 0 0" carries it), which is then the only
+ *            trust anchor, partial chains allowed, dates checked, and
+ *            the leaf must be valid for the host or the domain (RFC
+ *            7672 3.2.2).  Usages 0 and 1, and digests weaker than the
+ *            strongest of their usage and selector (RFC 7671 9), are
+ *            left out; nusable 0 means TLS without authentication.
+ * cert_check() returns -1 when the chain holds no certificate.
+ */
+#define CERT_CHAIN_MAX		16
+#define CERT_NAMES_MAX		256
+#define CERT_WHY_MAX		256
+
+struct cert_store;
+
+struct cert_check {
+	size_t		 nchain;
+	int64_t		 not_before, not_after;	/* of the leaf */
+	char		 names[CERT_NAMES_MAX];	/* its DNS names, quoted */
+	enum tlsrpt_result pkix;
+	char		 pkix_why[CERT_WHY_MAX];
+	int		 name_ok;
+	size_t		 ntlsa, nusable;	/* TLSA records given, usable */
+	enum tlsrpt_result dane;	/* when nusable > 0 */
+	int		 dane_match;	/* the TLSA record that did, or -1 */
+	char		 dane_why[CERT_WHY_MAX];
+};
+
+struct cert_store *cert_store_new(const uint8_t *, size_t, char *, size_t);
+void		 cert_store_free(struct cert_store *);
+int		 cert_check(const struct cert_store *, const char *, size_t,
+		    const char *, const char *, const struct dns_rec *, size_t,
+		    int64_t, struct cert_check *);
+
+/*
+ * smtp_conn.c: an SMTP client connection on the caller's libevent
+ * loop, plain or, after STARTTLS, in TLS with libtls.  Every operation
+ * has a time limit, reads and writes never block, and the callback
+ * always runs later from the loop, never from inside the call.  A
+ * connection does one operation at a time.
+ *   smtp_conn_command()  queues a command and its CRLF (no CR or LF
+ *                        in it); smtp_conn_write() queues raw bytes
+ *                        (a message, already dot-stuffed);
+ *   smtp_conn_reply()    sends what is queued, then reads one reply
+ *                        (replies to pipelined commands: once each);
+ *   smtp_conn_flush()    sends what is queued.
+ * A failure leaves the connection unusable; smtp_conn_error() says
+ * why.  Bytes read past a reply stay for the next one.  Writes use
+ * MSG_NOSIGNAL: a peer that went away costs no SIGPIPE.
+ */
+struct smtp_conn;
+struct tls;
+struct tls_config;
+
+typedef void	(*smtp_reply_cb)(void *, struct smtp_conn *,
+		    const struct smtp_reply *);
+typedef void	(*smtp_done_cb)(void *, struct smtp_conn *, int);
+
+struct smtp_conn *smtp_conn_connect(struct event_base *, const char *,
+		    const struct sockaddr_storage *, size_t, int, smtp_done_cb,
+		    void *);
+int		 smtp_conn_command(struct smtp_conn *, const char *);
+int		 smtp_conn_write(struct smtp_conn *, const void *, size_t);
+int		 smtp_conn_reply(struct smtp_conn *, int, smtp_reply_cb,
+		    void *);
+int		 smtp_conn_flush(struct smtp_conn *, int, smtp_done_cb, void *);
+int		 smtp_conn_starttls(struct smtp_conn *, struct tls_config *,
+		    int, smtp_done_cb, void *);
+void		 smtp_conn_free(struct smtp_conn *);
+const char	*smtp_conn_error(const struct smtp_conn *);
+const char	*smtp_conn_host(const struct smtp_conn *);
+const char	*smtp_conn_address(const struct smtp_conn *);
+int		 smtp_conn_fd(const struct smtp_conn *);
+struct tls	*smtp_conn_tls(const struct smtp_conn *);
+size_t		 smtp_conn_pending(const struct smtp_conn *);
+const struct smtp_ehlo *smtp_conn_ehlo(const struct smtp_conn *);
+const struct smtp_reply *smtp_conn_ehlo_reply(const struct smtp_conn *);
+void		 smtp_conn_set_ehlo(struct smtp_conn *, const struct smtp_reply *);
+
+/*
+ * smtp_client.c: connect to an MX host and prove it as the verdict
+ * requires (RFC 7672 2.2, 3; RFC 8461 4.2): greeting, EHLO, STARTTLS,
+ * the TLS handshake with SNI the MX host name, the chain checked by
+ * cert_check(), EHLO again.  The callback gets the result and, when
+ * the host passed, the connection: in TLS (or, opportunistic, plain
+ * when STARTTLS was not offered), EHLO answered, ready for MAIL FROM;
+ * the callback owns it then and frees it with smtp_conn_free().
+ *   VERIFY_OPPORTUNISTIC  STARTTLS when offered, nothing checked;
+ *   VERIFY_TLS            secure TLSA, none usable: TLS required,
+ *                         no authentication (RFC 7672 2.2);
+ *   VERIFY_DANE           the usable TLSA records authenticate;
+ *   VERIFY_STS            PKIX to the CA store and the MX host name.
+ * libtls does the handshake without verifying (it has no DANE), then
+ * every check is cert_check()'s, before any command is sent in TLS.
+ * TLS 1.2 or later.  The CA file is read into memory by verifier_new(),
+ * so that a later chroot needs no file.  step is each step's time
+ * limit, in seconds.
+ */
+enum verify_mode {
+	VERIFY_OPPORTUNISTIC,
+	VERIFY_TLS,
+	VERIFY_DANE,
+	VERIFY_STS
+};
+
+#define VERIFY_ADDRS		8
+#define VERIFY_TLSA_MAX		32
+#define VERIFY_REASON_MAX	1024
+
+struct verify_req {
+	const char	*host;		/* MX host name: SNI, TLSA base */
+	const char	*domain;	/* a DANE-TA name too, or NULL */
+	const struct sockaddr_storage *addrs;	/* port set, tried in turn */
+	size_t		 naddrs;
+	enum verify_mode mode;
+	const struct dns_rec *tlsa;	/* checked whatever the mode */
+	size_t		 ntlsa;
+};
+
+struct verify_result {
+	enum tlsrpt_result result;	/* for the mode asked */
+	char		 reason[VERIFY_REASON_MAX];
+	char		 address[64];	/* the one connected to */
+	int		 starttls;	/* offered */
+	int		 tls;		/* a handshake was made */
+	char		 version[16];	/* TLS version */
+	char		 cipher[64];
+	int		 have_cert;
+	struct cert_check cert;
+};
+
+struct verifier;
+struct verify;
+typedef void	(*verify_cb)(void *, const struct verify_result *,
+		    struct smtp_conn *);
+
+struct verifier	*verifier_new(struct event_base *, const char *, const char *,
+		    int, char *, size_t);
+void		 verifier_free(struct verifier *);
+struct verify	*verify_start(struct verifier *, const struct verify_req *,
+		    verify_cb, void *);
+void		 verify_cancel(struct verify *);
+const char	*verify_mode_name(enum verify_mode);
 
 /*
  * resolve.c: the one pass for a recipient domain, and its verdict.

@@ -32,6 +32,12 @@
 # trust anchor), DIR/ca.pem (the test CA), resolver 127.0.53.2.  "exec"
 # also bind-mounts DIR/resolv.conf and DIR/sslcerts over /etc.  Logs are
 # in DIR/log, nginx's access log names the SNI of every request.
+#
+# The MX hosts of the domains under v.example and chk.example
+# (regress/verify.sh) really speak SMTP and STARTTLS: sink.py of
+# regress/smtpd serves them on 127.0.27.N, apart from the 127.0.25.N
+# that regress/smtpd/smtpd.sh serves with a sink of its own;
+# DIR/smtp/hosts lists them, their mail lands in DIR/smtp/mbox/NAME.
 
 set -u
 
@@ -43,6 +49,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 AUTH=127.0.53.1		# nsd: fake root, example., test., test zones
 RESOLVER=127.0.53.2	# unbound: validating, recursing from AUTH
 HTTPS=127.0.44.1	# nginx: every mta-sts.DOMAIN, by SNI
+SMTP_NET=127.0.27	# sink.py: the MX hosts under v.example, chk.example
 AUX=127.0.44.2		# aux.py behind nginx
 AUXPORT=8080
 VETH=198.51.100.25	# non-loopback address, for AI_ADDRCONFIG (pitfall 3)
@@ -57,7 +64,13 @@ WAIT=15			# upper bound for every readiness wait, seconds
 DOMAINS="enforce nomatch wildcard testing modenone nosts http404 http500
 redirect html big slow chunked-big expired wrongname untrusted twotxt
 rotate cached dane daneinsecure danebogus daneunusable danests mxbogus
-cname provider mxwrongname mxnotls rollover shortttl"
+cname provider mxwrongname mxnotls rollover shortttl v chk"
+# Test domains within the zones v.example and chk.example (one zone
+# each: signing a zone costs more than its records), for
+# regress/verify.sh: LABEL.v.example, LABEL.chk.example.
+V_DOMAINS="ee expired ta mismatch usage01 notls stswrong stsexpired"
+CHK_DOMAINS="ok mxmissing stale nobump twotxt html expiring maxage norpt
+badrpt"
 TEST_DOMAINS="enforce dane danebogus nosts"
 
 die() {
@@ -227,7 +240,7 @@ tlsa() {
 	done
 }
 
-# host [valid|expired|wrongname|untrusted]: policy host mta-sts.D on
+# host [valid|expired|expiring|wrongname|untrusted]: policy host mta-sts.D on
 # nginx, with that kind of certificate.
 host() {
 	rr "mta-sts.$D." A "$HTTPS"
@@ -286,6 +299,112 @@ unsigned() {
 # corrupt OWNER TYPE: break the RRSIG over that RRset after signing.
 corrupt() {
 	echo "$1. $2" >>"$dir/zones/$D.corrupt"
+}
+
+# smtp PREF LABEL KIND: MX LABEL.D, a host of its own on 127.0.27.N
+# where sink.py speaks SMTP, with a certificate of KIND (smtp_cert).
+smtp() {
+	hostv=$((hostv + 1))
+	rr "$D." MX "$1 $2.$D."
+	rr "$2.$D." A "$SMTP_NET.$hostv"
+	smtp_cert "$2.$D" "$3"
+	echo "$SMTP_NET.$hostv $2.$D $3" >>"$dir/smtp/hosts"
+}
+
+# smtp_cert NAME KIND: DIR/smtp/certs/NAME.{pem,key} for sink.py; the
+# PEM is the chain the server sends.  KIND:
+#	valid		test CA, for NAME, 90 days
+#	wrongname	test CA, for another name
+#	expired		test CA, valid last month, expired yesterday
+#	expiring	test CA, expires in 3 days
+#	selfsigned	self-signed, for NAME
+#	dane-ta		the private DANE CA (trusted by no one), which the
+#			chain includes; -apex: for the domain D,
+#			-wrong: for another name, -expired: expired
+#	notls		none: EHLO offers no STARTTLS
+smtp_cert() {
+	sc_san=$1 sc_ca=ca sc_from=now sc_to=90 sc_chain=
+	sc_k=$dir/smtp/certs/$1.key sc_p=$dir/smtp/certs/$1.pem
+	case $2 in
+	notls)		return 0 ;;
+	valid)		;;
+	wrongname)	sc_san=wrong-name.other.example ;;
+	expired)	sc_from=-30 sc_to=-1 ;;
+	expiring)	sc_to=3 ;;
+	selfsigned)	sc_ca=self ;;
+	dane-ta)	sc_ca=dane-ca sc_chain=1 ;;
+	dane-ta-apex)	sc_ca=dane-ca sc_chain=1 sc_san=$D ;;
+	dane-ta-wrong)	sc_ca=dane-ca sc_chain=1 sc_san=wrong-name.other.example ;;
+	dane-ta-expired) sc_ca=dane-ca sc_chain=1 sc_from=-30 sc_to=-1 ;;
+	*)		die "unknown SMTP certificate kind $2" ;;
+	esac
+	# one openssl(1) run per certificate, but "openssl ca" to back-date
+	if [ "$sc_from" = now ]; then
+		if [ "$sc_ca" = self ]; then
+			set --
+		else
+			set -- -CA "$dir/pki/$sc_ca.pem" -CAkey "$dir/pki/$sc_ca.key"
+		fi
+		SAN=DNS:$sc_san openssl req -x509 -new -config "$dir/pki/openssl.cnf" \
+		    -extensions leafext -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+		    -nodes -keyout "$sc_k" -out "$sc_p" -subj "/CN=$sc_san" \
+		    -days "$sc_to" "$@" 2>/dev/null || die "certificate $1 failed"
+	else
+		newkey "$sc_k"
+		SAN=DNS:$sc_san openssl req -new -config "$dir/pki/openssl.cnf" \
+		    -key "$sc_k" -subj "/CN=$sc_san" -out "$sc_p.csr" 2>/dev/null &&
+		SAN=DNS:$sc_san openssl ca -batch -config "$dir/pki/openssl.cnf" \
+		    -extensions leafext -notext -cert "$dir/pki/$sc_ca.pem" \
+		    -keyfile "$dir/pki/$sc_ca.key" -in "$sc_p.csr" -out "$sc_p" \
+		    -startdate "$(date -u -d "$sc_from days" +%Y%m%d%H%M%SZ)" \
+		    -enddate "$(date -u -d "$sc_to days" +%Y%m%d%H%M%SZ)" \
+		    2>/dev/null || die "certificate $1 failed"
+		rm -f "$sc_p.csr"
+	fi
+	[ -z "$sc_chain" ] || cat "$dir/pki/$sc_ca.pem" >>"$sc_p"
+}
+
+# tlsa_for LABEL USAGE SELECTOR MTYPE [PEM]: TLSA rdata for the first
+# certificate of PEM (default: the one of LABEL.D's SMTP server).
+tlsa_for() {
+	tf_pem=${5:-$dir/smtp/certs/$1.$D.pem} tf_der=$dir/smtp/tlsa.der
+	if [ "$3" = 0 ]; then
+		openssl x509 -in "$tf_pem" -outform DER
+	elif [ -z "${5:-}" ]; then
+		openssl pkey -in "${tf_pem%.pem}.key" -pubout -outform DER
+	else
+		openssl x509 -in "$tf_pem" -noout -pubkey |
+		    openssl pkey -pubin -outform DER
+	fi >"$tf_der" 2>/dev/null || die "no TLSA data for $tf_pem"
+	case $4 in
+	0)	tf_h=$(od -An -v -tx1 "$tf_der" | tr -d ' \n') ;;
+	1)	tf_h=$(sha256sum <"$tf_der" | cut -c1-64) ;;
+	*)	tf_h=$(sha512sum <"$tf_der" | cut -c1-128) ;;
+	esac
+	echo "$2 $3 $4 $tf_h"
+}
+
+# policy_age MAX_AGE MODE [MX...]: a policy (LF) with that max_age.
+policy_age() {
+	pa_age=$1
+	shift
+	nl='\n' policy_text "$@" | sed "s/^max_age: .*/max_age: $pa_age/" \
+	    >"$dir/www/$D/.well-known/mta-sts.txt"
+}
+
+# tlsrpt [VALUE...]: the _smtp._tls TXT RRset (RFC 8460 3), by default
+# reports by mail to tlsrpt@D.
+tlsrpt() {
+	[ $# -gt 0 ] || set -- "v=TLSRPTv1; rua=mailto:tlsrpt@$D"
+	txt "_smtp._tls.$D" "$@"
+}
+
+# chk: the set-up of a checked domain, right unless the spec changes
+# it: STS with a week's max_age, TLS reporting.
+chk() {
+	sts
+	host "${1:-valid}"
+	tlsrpt
 }
 
 # The test domains (D: LABEL.TLD; the spec is that of LABEL).  Expected
@@ -349,6 +468,54 @@ spec() {
 			policy enforce "mx1.$D" ;;
 	# Asked once, left to expire: regress/ttl.sh, the table's relayhost.
 	shortttl)	ttl 10; mx 10 mx; sts; host; policy enforce "mx.$D" ;;
+	# TLS-time verification (regress/verify.sh): MX hosts that speak
+	# SMTP, each its own kind of certificate and TLSA records.
+	v|chk)		sp_zone=$D sp_subs=$V_DOMAINS
+			[ "$sp_zone" = v.example ] || sp_subs=$CHK_DOMAINS
+			for sp_l in $sp_subs; do
+				D=$sp_l.$sp_zone
+				spec
+			done
+			D=$sp_zone ;;
+	ee.v)		smtp 10 mx1 selfsigned; smtp 20 mx2 selfsigned
+			tlsa mx1 "$(tlsa_for mx1 3 1 1)"
+			tlsa mx2 "$(tlsa_for mx2 3 0 1)" ;;
+	expired.v)	smtp 10 mx expired; tlsa mx "$(tlsa_for mx 3 1 1)" ;;
+	ta.v)		smtp 10 mx dane-ta; smtp 20 mx2 dane-ta-apex
+			smtp 30 mx3 dane-ta-wrong; smtp 40 mx4 dane-ta-expired
+			sp_t=$(tlsa_for - 2 1 1 "$dir/pki/dane-ca.pem")
+			for sp_h in mx mx2 mx3 mx4; do
+				tlsa $sp_h "$sp_t"
+			done ;;
+	# valid under the test CA, but the TLSA record is another key's
+	mismatch.v)	smtp 10 mx valid; tlsa mx "3 1 1 $ee" ;;
+	usage01.v)	smtp 10 mx selfsigned
+			tlsa mx "0 0 1 $cahash" "$(tlsa_for mx 1 1 1)" ;;
+	notls.v)	smtp 10 mx notls; tlsa mx "3 1 1 $ee" ;;
+	stswrong.v)	smtp 10 mx wrongname; sts; host; policy enforce "mx.$D" ;;
+	stsexpired.v)	smtp 10 mx expired; sts; host; policy enforce "mx.$D" ;;
+	# "filter-mtasts check": a domain set up right, then one mistake each.
+	ok.chk)		smtp 10 mx1 valid; smtp 20 mx2 valid; chk
+			tlsa mx1 "$(tlsa_for mx1 3 1 1)"
+			tlsa mx2 "$(tlsa_for mx2 3 1 1)"
+			policy_age 604800 enforce "mx1.$D" "mx2.$D" ;;
+	mxmissing.chk)	smtp 10 mx1 valid; smtp 20 mx2 valid; chk
+			policy_age 604800 enforce "mx1.$D" ;;
+	stale.chk)	smtp 10 mx valid; chk
+			policy_age 604800 enforce "mx.$D" "old.$D" ;;
+	nobump.chk)	smtp 10 mx valid; chk; policy_age 604800 enforce "mx.$D" ;;
+	twotxt.chk)	smtp 10 mx valid; sts 'v=STSv1; id=1' 'v=STSv1; id=2'
+			host; tlsrpt; policy_age 604800 enforce "mx.$D" ;;
+	html.chk)	smtp 10 mx valid; chk; policy_age 604800 enforce "mx.$D"
+			ngx 'types { } default_type text/html;' ;;
+	expiring.chk)	smtp 10 mx expiring; chk expiring
+			policy_age 604800 enforce "mx.$D" ;;
+	maxage.chk)	smtp 10 mx valid; chk; policy_age 3600 enforce "mx.$D" ;;
+	norpt.chk)	smtp 10 mx valid; sts; host
+			policy_age 604800 enforce "mx.$D" ;;
+	badrpt.chk)	smtp 10 mx valid; sts; host
+			tlsrpt 'v=TLSRPTv1; rua=ftp://reports.example'
+			policy_age 604800 enforce "mx.$D" ;;
 	*)		die "no spec for $D" ;;
 	esac
 }
@@ -442,8 +609,9 @@ tld_body() {
 }
 
 make_dns() {
-	mkdir -p "$dir/keys" "$dir/zones" "$dir/signed"
-	hostn=0
+	mkdir -p "$dir/keys" "$dir/zones" "$dir/signed" "$dir/smtp/certs"
+	: >"$dir/smtp/hosts"
+	hostn=0 hostv=0
 	children=
 	for md_d in $(for md_l in $DOMAINS; do echo "$md_l.example"; done) \
 	    $(for md_l in $TEST_DOMAINS; do echo "$md_l.test"; done); do
@@ -458,8 +626,8 @@ make_dns() {
 		rm -f "$dir/zones/$D.spec"
 	done
 	TTL=$DEFAULT_TTL
-	# the address counter must not have run past one octet
-	[ "$hostn" -lt 255 ] || die "too many MX hosts"
+	# the address counters must not have run past one octet
+	[ "$hostn" -lt 255 ] && [ "$hostv" -lt 255 ] || die "too many MX hosts"
 	for md_z in . example test $children; do
 		[ -e "$dir/zones/$md_z.unsigned" ] || keygen "$md_z"
 	done
@@ -549,13 +717,14 @@ make_ca() {
 	    -days 7300 -set_serial 1 2>/dev/null || die "CA $1 failed"
 }
 
-# leaf NAME SAN CA: pki/NAME.pem for DNS name SAN, issued by pki/CA.pem.
+# leaf NAME SAN CA [DAYS]: pki/NAME.pem for DNS name SAN, issued by
+# pki/CA.pem, valid DAYS (90).
 leaf() {
 	newkey "$dir/pki/$1.key"
 	SAN=DNS:$2 openssl req -x509 -new -config "$dir/pki/openssl.cnf" \
 	    -extensions leafext -key "$dir/pki/$1.key" -out "$dir/pki/$1.pem" \
 	    -subj "/CN=$2" -CA "$dir/pki/$3.pem" -CAkey "$dir/pki/$3.key" \
-	    -days 90 2>/dev/null || die "certificate $1 failed"
+	    -days "${4:-90}" 2>/dev/null || die "certificate $1 failed"
 }
 
 # leaf_expired NAME SAN: valid last month, expired yesterday (pitfall 7:
@@ -579,6 +748,8 @@ make_pki() {
 	pki_conf >"$dir/pki/openssl.cnf"
 	make_ca ca "filter-mtasts test CA"
 	make_ca untrusted-ca "filter-mtasts untrusted CA"
+	# DANE-TA(2): a CA only TLSA records name
+	make_ca dane-ca "filter-mtasts private DANE CA"
 	cp "$dir/pki/ca.pem" "$dir/ca.pem"
 	# the trust store bind-mounted over /etc/ssl/certs by "exec"
 	cp "$dir/pki/ca.pem" "$dir/sslcerts/filter-mtasts-test-ca.pem"
@@ -599,6 +770,7 @@ make_certs() {
 		wrongname)	leaf "mta-sts.$mc_d" mta-sts.other.example ca ;;
 		untrusted)	leaf "mta-sts.$mc_d" "mta-sts.$mc_d" untrusted-ca ;;
 		expired)	leaf_expired "mta-sts.$mc_d" "mta-sts.$mc_d" ;;
+		expiring)	leaf "mta-sts.$mc_d" "mta-sts.$mc_d" ca 3 ;;
 		*)		die "unknown certificate kind $mc_kind" ;;
 		esac
 	done <"$dir/hosts"
@@ -767,6 +939,10 @@ resolver_ready() {
 	    rdig +dnssec enforce.test. SOA | grep -Eq 'flags:[^;]* ad[ ;]'
 }
 
+smtp_ready() {
+	[ -e "$dir/smtp/ready" ]
+}
+
 aux_ready() {
 	[ "$(nsx curl -s --noproxy '*' --max-time 2 "http://$AUX:$AUXPORT/health")" = ok ]
 }
@@ -800,7 +976,7 @@ cmd_start() {
 	    "$dir/www" "$dir/nginx" "$dir/nsd" "$dir/aux" "$dir/run" "$dir/log" \
 	    "$dir/hosts" "$dir/root.key" "$dir/root.hints" "$dir/ca.pem" \
 	    "$dir/resolv.conf" "$dir/unbound.conf" "$dir/unbound.pid" \
-	    "$dir/unbound.ctl"
+	    "$dir/unbound.ctl" "$dir/smtp"
 	rm -f "$dir/netns"
 	mkdir -p "$dir/www" "$dir/nginx/extra" "$dir/nginx/status" \
 	    "$dir/nginx/temp" "$dir/nsd" "$dir/aux" "$dir/run" "$dir/log"
@@ -825,9 +1001,11 @@ cmd_start() {
 	spawn nginx nginx -p "$dir/nginx/" -c "$dir/nginx/nginx.conf" \
 	    -e "$dir/log/nginx-error.log"
 	spawn aux python3 -u "$here/aux.py" "$AUX" "$AUXPORT" "$dir/aux"
+	spawn smtp python3 -u "$here/../smtpd/sink.py" serve "$dir/smtp"
 	wait_for nsd $WAIT "nsd on $AUTH" nsd_ready &&
 	wait_for unbound $WAIT "a secure answer from $RESOLVER" resolver_ready &&
 	wait_for aux $WAIT "aux.py on $AUX:$AUXPORT" aux_ready &&
+	wait_for smtp $WAIT "sink.py on $SMTP_NET.N:25" smtp_ready &&
 	wait_for nginx $WAIT "nginx on $HTTPS:443" nginx_gen 1 || exit 1
 	trap - EXIT
 }
