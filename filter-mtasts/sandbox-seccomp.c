@@ -19,6 +19,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 
@@ -113,9 +114,13 @@ struct rule {
 	long		 nr;
 	const char	*name;
 	const struct cond *cond;	/* NULL: any arguments */
+	int		 fail;		/* 0: allowed; else fails, errno */
 };
 
-#define SYS(n)		__NR_##n, #n
+#define ALLOW(n, c)	{ __NR_##n, #n, c, 0 }
+#define FAIL(n, c, e)	{ __NR_##n, #n, c, e }
+#define NAME(n)		{ __NR_##n, #n, NULL, 0 }
+#define END		{ 0, NULL, NULL, 0 }
 
 /* socket(2): IPv4 and IPv6, stream or datagram: DNS and HTTPS only. */
 static const struct cond socket_inet[] = {
@@ -156,103 +161,103 @@ static const struct cond tgkill_self[] = {
 static const struct rule base_rules[] = {
 	/* The event loop, libevent's; any of its back ends. */
 #ifdef __NR_epoll_wait
-	{ SYS(epoll_wait), NULL },
+	ALLOW(epoll_wait, NULL),
 #endif
-	{ SYS(epoll_pwait), NULL },
-	{ SYS(epoll_ctl), NULL },
+	ALLOW(epoll_pwait, NULL),
+	ALLOW(epoll_ctl, NULL),
 #ifdef __NR_poll
-	{ SYS(poll), NULL },
+	ALLOW(poll, NULL),
 #endif
-	{ SYS(ppoll), NULL },
+	ALLOW(ppoll, NULL),
 #ifdef __NR_select
-	{ SYS(select), NULL },
+	ALLOW(select, NULL),
 #endif
-	{ SYS(pselect6), NULL },
+	ALLOW(pselect6, NULL),
 
 	/* I/O on the descriptors held: the link, sockets, stderr. */
-	{ SYS(read), NULL },
-	{ SYS(readv), NULL },
-	{ SYS(write), NULL },
-	{ SYS(writev), NULL },
-	{ SYS(close), NULL },
-	{ SYS(ioctl), ioctl_cmds },
-	{ SYS(fcntl), fcntl_cmds },
-	{ SYS(fstat), NULL },
-	{ SYS(newfstatat), NULL },
-	{ SYS(lseek), NULL },
+	ALLOW(read, NULL),
+	ALLOW(readv, NULL),
+	ALLOW(write, NULL),
+	ALLOW(writev, NULL),
+	ALLOW(close, NULL),
+	ALLOW(ioctl, ioctl_cmds),
+	ALLOW(fcntl, fcntl_cmds),
+	ALLOW(fstat, NULL),
+	ALLOW(newfstatat, NULL),
+	ALLOW(lseek, NULL),
 
 	/* Memory: malloc(3), and the sanitizers' allocator. */
-	{ SYS(brk), NULL },
-	{ SYS(mmap), prot_rw },
-	{ SYS(mprotect), prot_rw },
-	{ SYS(munmap), NULL },
-	{ SYS(mremap), NULL },
-	{ SYS(madvise), NULL },
+	ALLOW(brk, NULL),
+	ALLOW(mmap, prot_rw),
+	ALLOW(mprotect, prot_rw),
+	ALLOW(munmap, NULL),
+	ALLOW(mremap, NULL),
+	ALLOW(madvise, NULL),
 
 	/*
 	 * Time, when the vDSO falls back to the kernel (some clock
 	 * sources do); the first qsort(3) of a large array asks the size
 	 * of memory (glibc), as OpenSSL's sort of a CA bundle does.
 	 */
-	{ SYS(clock_gettime), NULL },
-	{ SYS(clock_getres), NULL },
-	{ SYS(gettimeofday), NULL },
+	ALLOW(clock_gettime, NULL),
+	ALLOW(clock_getres, NULL),
+	ALLOW(gettimeofday, NULL),
 #ifdef __NR_time
-	{ SYS(time), NULL },
+	ALLOW(time, NULL),
 #endif
-	{ SYS(sysinfo), NULL },
+	ALLOW(sysinfo, NULL),
 
 	/*
 	 * Locks: glibc and OpenSSL wait in the kernel only on a lock
 	 * another thread holds, which a single thread never meets, but
 	 * dying of it would be worse than the call.
 	 */
-	{ SYS(futex), NULL },
+	ALLOW(futex, NULL),
 
 	/* Random numbers: OpenSSL, libunbound's ports and IDs, libevent. */
-	{ SYS(getrandom), NULL },
+	ALLOW(getrandom, NULL),
 
 	/* Signals: handlers return; abort(3) and raise(3) (above). */
-	{ SYS(rt_sigreturn), NULL },
-	{ SYS(rt_sigprocmask), NULL },
-	{ SYS(rt_sigaction), NULL },
-	{ SYS(restart_syscall), NULL },
-	{ SYS(getpid), NULL },
-	{ SYS(gettid), NULL },
-	{ SYS(tgkill), tgkill_self },
+	ALLOW(rt_sigreturn, NULL),
+	ALLOW(rt_sigprocmask, NULL),
+	ALLOW(rt_sigaction, NULL),
+	ALLOW(restart_syscall, NULL),
+	ALLOW(getpid, NULL),
+	ALLOW(gettid, NULL),
+	ALLOW(tgkill, tgkill_self),
 
 	/* The way out. */
-	{ SYS(exit_group), NULL },
-	{ SYS(exit), NULL },
-	{ 0, NULL, NULL }
+	ALLOW(exit_group, NULL),
+	ALLOW(exit, NULL),
+	END
 };
 
 static const struct rule network_rules[] = {
 	/* DNS (libunbound, UDP then TCP) and HTTPS (libtls). */
-	{ SYS(socket), socket_inet },
-	{ SYS(connect), NULL },
-	{ SYS(bind), NULL },
-	{ SYS(getsockopt), NULL },
-	{ SYS(setsockopt), NULL },
-	{ SYS(getsockname), NULL },
-	{ SYS(getpeername), NULL },
-	{ SYS(sendto), NULL },
-	{ SYS(sendmsg), NULL },
-	{ SYS(recvfrom), NULL },
-	{ SYS(recvmsg), NULL },
-	{ SYS(shutdown), NULL },
+	ALLOW(socket, socket_inet),
+	ALLOW(connect, NULL),
+	ALLOW(bind, NULL),
+	ALLOW(getsockopt, NULL),
+	ALLOW(setsockopt, NULL),
+	ALLOW(getsockname, NULL),
+	ALLOW(getpeername, NULL),
+	ALLOW(sendto, NULL),
+	ALLOW(sendmsg, NULL),
+	ALLOW(recvfrom, NULL),
+	ALLOW(recvmsg, NULL),
+	ALLOW(shutdown, NULL),
 
 	/*
 	 * The cache (lib/cache.c), below the directory opened before the
 	 * chroot; chroot(2) keeps everything else out of reach.
 	 */
-	{ SYS(openat), NULL },
-	{ SYS(renameat), NULL },
-	{ SYS(renameat2), NULL },
-	{ SYS(unlinkat), NULL },
-	{ SYS(fsync), NULL },
-	{ SYS(fdatasync), NULL },
-	{ 0, NULL, NULL }
+	ALLOW(openat, NULL),
+	ALLOW(renameat, NULL),
+	ALLOW(renameat2, NULL),
+	ALLOW(unlinkat, NULL),
+	ALLOW(fsync, NULL),
+	ALLOW(fdatasync, NULL),
+	END
 };
 
 /* Its own limits, read, never set: the count of descriptors (server.c). */
@@ -264,10 +269,10 @@ static const struct cond prlimit_read[] = {
 
 static const struct rule front_rules[] = {
 	/* Clients of the table socket and of daemon's listeners. */
-	{ SYS(accept4), NULL },
-	{ SYS(accept), NULL },
-	{ SYS(shutdown), NULL },
-	{ SYS(getsockopt), NULL },
+	ALLOW(accept4, NULL),
+	ALLOW(accept, NULL),
+	ALLOW(shutdown, NULL),
+	ALLOW(getsockopt, NULL),
 
 	/*
 	 * libopensmtpd makes its event loop once running, and libevent
@@ -275,16 +280,16 @@ static const struct rule front_rules[] = {
 	 * whether it runs set-user-ID before it reads its environment.
 	 * The filter copies its standard input (filter.c).
 	 */
-	{ SYS(epoll_create1), NULL },
-	{ SYS(pipe2), NULL },
-	{ SYS(dup), NULL },
-	{ SYS(getuid), NULL },
-	{ SYS(geteuid), NULL },
-	{ SYS(getgid), NULL },
-	{ SYS(getegid), NULL },
-	{ SYS(wait4), NULL },
-	{ SYS(prlimit64), prlimit_read },
-	{ 0, NULL, NULL }
+	ALLOW(epoll_create1, NULL),
+	ALLOW(pipe2, NULL),
+	ALLOW(dup, NULL),
+	ALLOW(getuid, NULL),
+	ALLOW(geteuid, NULL),
+	ALLOW(getgid, NULL),
+	ALLOW(getegid, NULL),
+	ALLOW(wait4, NULL),
+	ALLOW(prlimit64, prlimit_read),
+	END
 };
 
 #ifdef SANDBOX_SANITIZER
@@ -295,93 +300,134 @@ static const struct cond clone_lsan[] = {
 	{ C_END, 0, 0, 0, { 0 } }
 };
 
+/* That thread attaches to the others, reads their registers, detaches. */
+static const struct cond ptrace_lsan[] = {
+	{ C_IN, 0, 0xffffffff, 4,
+	    { PTRACE_ATTACH, PTRACE_GETREGS, PTRACE_GETREGSET,
+	    PTRACE_DETACH } },
+	{ C_END, 0, 0, 0, { 0 } }
+};
+
+/* Letting it attach, and its end with ours. */
+static const struct cond prctl_lsan[] = {
+	{ C_IN, 0, 0xffffffff, 4,
+	    { PR_GET_DUMPABLE, PR_SET_DUMPABLE, PR_SET_PTRACER,
+	    PR_SET_PDEATHSIG } },
+	{ C_END, 0, 0, 0, { 0 } }
+};
+
+/* The threads in /proc, the mappings for a report: read only. */
+#define O_READING	(O_DIRECTORY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | \
+			    O_LARGEFILE | O_NOFOLLOW)
+static const struct cond openat_read[] = {
+	{ C_BITS, 2, 0, 1, { O_READING } },
+	{ C_END, 0, 0, 0, { 0 } }
+};
+#ifdef __NR_open
+static const struct cond open_read[] = {
+	{ C_BITS, 1, 0, 1, { O_READING } },
+	{ C_END, 0, 0, 0, { 0 } }
+};
+#endif
+
 /*
  * Only in a build with AddressSanitizer, whose run of the suite must
- * not end on its own calls: LeakSanitizer, at exit(3), starts a thread
- * that stops the others with ptrace(2) and reads /proc; a report makes
- * its own way to the standard error.
+ * not end on the runtime's own calls.  LeakSanitizer, at exit(3),
+ * starts a thread (clone(2) sharing memory) that stops the others with
+ * ptrace(2), after listing them in /proc, and waits for them.  A
+ * report (a leak, an error) looks for llvm-symbolizer: its fork(2)
+ * fails, so the report comes complete, with addresses instead of
+ * names, rather than cut short by SIGSYS; execve(2) stays refused.
  */
 static const struct rule sanitizer_rules[] = {
-	{ SYS(clone), clone_lsan },
-	{ SYS(ptrace), NULL },
-	{ SYS(prctl), NULL },
-	{ SYS(wait4), NULL },
-	{ SYS(sched_yield), NULL },
-	{ SYS(sigaltstack), NULL },
-	{ SYS(getppid), NULL },
-	{ SYS(getdents64), NULL },
-	{ SYS(openat), NULL },
-#ifdef __NR_open
-	{ SYS(open), NULL },
+	ALLOW(clone, clone_lsan),
+	ALLOW(ptrace, ptrace_lsan),
+	ALLOW(prctl, prctl_lsan),
+	ALLOW(wait4, NULL),
+	ALLOW(sched_yield, NULL),
+	ALLOW(sigaltstack, NULL),
+	ALLOW(getppid, NULL),
+#ifdef __NR_getdents
+	ALLOW(getdents, NULL),
 #endif
-	{ SYS(nanosleep), NULL },
-	{ SYS(clock_nanosleep), NULL },
-	{ 0, NULL, NULL }
+	ALLOW(getdents64, NULL),
+	ALLOW(openat, openat_read),
+#ifdef __NR_open
+	ALLOW(open, open_read),
+#endif
+#ifdef __NR_stat
+	ALLOW(stat, NULL),
+#endif
+	ALLOW(pipe2, NULL),
+#ifdef __NR_fork
+	FAIL(fork, NULL, EPERM),
+#endif
+	END
 };
 #endif
 
 /* Calls refused everywhere, named in the message all the same. */
 static const struct rule refused_names[] = {
-	{ SYS(execve), NULL },
-	{ SYS(execveat), NULL },
+	NAME(execve),
+	NAME(execveat),
 #ifdef __NR_fork
-	{ SYS(fork), NULL },
+	NAME(fork),
 #endif
 #ifdef __NR_vfork
-	{ SYS(vfork), NULL },
+	NAME(vfork),
 #endif
-	{ SYS(clone), NULL },
+	NAME(clone),
 #ifdef __NR_clone3
-	{ SYS(clone3), NULL },
+	NAME(clone3),
 #endif
-	{ SYS(ptrace), NULL },
-	{ SYS(kill), NULL },
-	{ SYS(tkill), NULL },
-	{ SYS(prctl), NULL },
-	{ SYS(socket), NULL },
-	{ SYS(socketpair), NULL },
-	{ SYS(listen), NULL },
-	{ SYS(accept4), NULL },
-	{ SYS(connect), NULL },
-	{ SYS(bind), NULL },
-	{ SYS(sendto), NULL },
-	{ SYS(recvfrom), NULL },
+	NAME(ptrace),
+	NAME(kill),
+	NAME(tkill),
+	NAME(prctl),
+	NAME(socket),
+	NAME(socketpair),
+	NAME(listen),
+	NAME(accept4),
+	NAME(connect),
+	NAME(bind),
+	NAME(sendto),
+	NAME(recvfrom),
 #ifdef __NR_open
-	{ SYS(open), NULL },
+	NAME(open),
 #endif
-	{ SYS(openat), NULL },
+	NAME(openat),
 #ifdef __NR_openat2
-	{ SYS(openat2), NULL },
+	NAME(openat2),
 #endif
-	{ SYS(unlinkat), NULL },
-	{ SYS(renameat2), NULL },
-	{ SYS(mkdirat), NULL },
-	{ SYS(getdents64), NULL },
-	{ SYS(fchmod), NULL },
-	{ SYS(fchmodat), NULL },
-	{ SYS(fchown), NULL },
-	{ SYS(fchownat), NULL },
-	{ SYS(chroot), NULL },
-	{ SYS(setresuid), NULL },
-	{ SYS(setresgid), NULL },
-	{ SYS(mount), NULL },
-	{ SYS(unshare), NULL },
-	{ SYS(wait4), NULL },
-	{ SYS(sigaltstack), NULL },
-	{ SYS(uname), NULL },
-	{ SYS(statx), NULL },
-	{ SYS(pipe2), NULL },
-	{ SYS(dup), NULL },
-	{ SYS(dup3), NULL },
-	{ SYS(epoll_create1), NULL },
-	{ SYS(nanosleep), NULL },
-	{ SYS(clock_nanosleep), NULL },
-	{ SYS(sched_yield), NULL },
-	{ SYS(getuid), NULL },
-	{ SYS(geteuid), NULL },
-	{ SYS(getppid), NULL },
-	{ SYS(prlimit64), NULL },
-	{ 0, NULL, NULL }
+	NAME(unlinkat),
+	NAME(renameat2),
+	NAME(mkdirat),
+	NAME(getdents64),
+	NAME(fchmod),
+	NAME(fchmodat),
+	NAME(fchown),
+	NAME(fchownat),
+	NAME(chroot),
+	NAME(setresuid),
+	NAME(setresgid),
+	NAME(mount),
+	NAME(unshare),
+	NAME(wait4),
+	NAME(sigaltstack),
+	NAME(uname),
+	NAME(statx),
+	NAME(pipe2),
+	NAME(dup),
+	NAME(dup3),
+	NAME(epoll_create1),
+	NAME(nanosleep),
+	NAME(clock_nanosleep),
+	NAME(sched_yield),
+	NAME(getuid),
+	NAME(geteuid),
+	NAME(getppid),
+	NAME(prlimit64),
+	END
 };
 
 /* ---------------------------------------------------------- the filter */
@@ -456,7 +502,8 @@ emit_rule(struct filter *f, const struct rule *r, uint32_t self)
 	start = emit(f, BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)r->nr, 0, 0);
 	for (c = r->cond; c != NULL && c->kind != C_END; c++)
 		emit_cond(f, c, self, out, &nout);
-	emit(f, BPF_RET | BPF_K, SECCOMP_RET_ALLOW, 0, 0);
+	emit(f, BPF_RET | BPF_K, r->fail == 0 ? SECCOMP_RET_ALLOW :
+	    SECCOMP_RET_ERRNO | (r->fail & SECCOMP_RET_DATA), 0, 0);
 	if (nout > 0) {
 		refuse = emit(f, BPF_RET | BPF_K, SECCOMP_RET_TRAP | WHY_ARGS,
 		    0, 0);

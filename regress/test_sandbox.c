@@ -387,6 +387,19 @@ try_network_work(void)
 	return 0;
 }
 
+/* The way out of filter mode: atexit(3) handlers, LeakSanitizer's. */
+static int
+try_exit(void)
+{
+	char	*leak;
+
+	if ((leak = malloc(64)) == NULL)
+		return 3;
+	leak[0] = 'x';
+	free(leak);
+	exit(0);
+}
+
 /* What the front does: its descriptors, memory, a pipe for signals. */
 static int
 try_front_work(void)
@@ -447,6 +460,8 @@ main(void)
 #endif
 	expect_works("front", sandbox_front, try_front_work,
 	    "its pipes and memory still work");
+	expect_works("front", sandbox_front, try_exit,
+	    "exit(3) still works (with LeakSanitizer's check in its build)");
 	expect_killed("front", sandbox_front, try_execve,
 	    "front process: system call execve", "execve");
 	expect_killed("front", sandbox_front, try_fork,
