@@ -129,9 +129,12 @@ static const struct cond socket_inet[] = {
 	{ C_END, 0, 0, 0, { 0 } }
 };
 
-/* libevent sizes its reads; stdio asks whether stderr is a terminal. */
+/*
+ * libevent sizes its reads; stdio, and a sanitizer's report, ask
+ * whether a descriptor is a terminal (a filter tried by hand).
+ */
 static const struct cond ioctl_cmds[] = {
-	{ C_IN, 1, 0xffffffff, 3, { FIONREAD, FIONBIO, TCGETS } },
+	{ C_IN, 1, 0xffffffff, 2, { FIONREAD, TCGETS } },
 	{ C_END, 0, 0, 0, { 0 } }
 };
 
@@ -610,7 +613,8 @@ refused(int sig, siginfo_t *si, void *ctx)
 	int		 saved = errno;
 
 	(void)ctx;
-	n = put(msg, n, sizeof(msg), PROGNAME ": fatal: ");
+	/* Not "fatal:", which promises exit status 1 (DIAGNOSTICS). */
+	n = put(msg, n, sizeof(msg), PROGNAME ": ");
 	n = put(msg, n, sizeof(msg), sandbox_who);
 	n = put(msg, n, sizeof(msg), ": system call ");
 	if ((name = call_name(si->si_syscall)) != NULL) {
