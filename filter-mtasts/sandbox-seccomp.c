@@ -242,8 +242,6 @@ static const struct rule network_rules[] = {
 	ALLOW(bind, NULL),
 	ALLOW(getsockopt, NULL),
 	ALLOW(setsockopt, NULL),
-	ALLOW(getsockname, NULL),
-	ALLOW(getpeername, NULL),
 	ALLOW(sendto, NULL),
 	ALLOW(sendmsg, NULL),
 	ALLOW(recvfrom, NULL),
@@ -273,9 +271,6 @@ static const struct cond prlimit_read[] = {
 static const struct rule front_rules[] = {
 	/* Clients of the table socket and of daemon's listeners. */
 	ALLOW(accept4, NULL),
-	ALLOW(accept, NULL),
-	ALLOW(shutdown, NULL),
-	ALLOW(getsockopt, NULL),
 
 	/*
 	 * libopensmtpd makes its event loop once running, and libevent

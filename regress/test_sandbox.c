@@ -343,31 +343,39 @@ static int
 try_network_work(void)
 {
 	struct sockaddr_in	 sin;
-	socklen_t		 len = sizeof(sin);
 	struct timespec		 ts;
-	char			 path[sizeof(tmpdir) + 16], path2[sizeof(path)];
+	socklen_t		 len = sizeof(int);
 	char			 buf[16], *big;
-	int			 s, t, fd, dfd;
+	int			 s, t, fd, dfd, soerr;
 
+	/* A query to a port where no one listens, as to a dead server. */
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if ((s = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0)) == -1 ||
-	    bind(s, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
-	    getsockname(s, (struct sockaddr *)&sin, &len) == -1 ||
-	    connect(s, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
-	    send(s, "q", 1, 0) != 1 ||
-	    recv(s, buf, sizeof(buf), 0) != 1 ||
-	    fcntl(s, F_SETFL, fcntl(s, F_GETFL) | O_NONBLOCK) == -1)
+	if ((s = socket(AF_INET, SOCK_DGRAM, 0)) == -1 ||
+	    fcntl(s, F_SETFL, fcntl(s, F_GETFL) | O_NONBLOCK) == -1 ||
+	    bind(s, (struct sockaddr *)&sin, sizeof(sin)) == -1)
 		return 10;
-	close(s);
-	if ((t = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 &&
-	    errno != EAFNOSUPPORT)
+	sin.sin_port = htons(9);
+	if (sendto(s, "q", 1, 0, (struct sockaddr *)&sin, sizeof(sin)) != 1 ||
+	    (recvfrom(s, buf, sizeof(buf), 0, NULL, NULL) == -1 &&
+	    errno != EAGAIN && errno != ECONNREFUSED))
 		return 11;
+	close(s);
+	/* A connection, as fetch.c makes them. */
+	if ((t = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1 ||
+	    (connect(t, (struct sockaddr *)&sin, sizeof(sin)) == -1 &&
+	    errno != EINPROGRESS && errno != ECONNREFUSED) ||
+	    getsockopt(t, SOL_SOCKET, SO_ERROR, &soerr, &len) == -1)
+		return 12;
+	close(t);
+	if ((t = socket(AF_INET6, SOCK_DGRAM, 0)) == -1 &&
+	    errno != EAFNOSUPPORT)
+		return 13;
 	if (t != -1)
 		close(t);
-	(void)snprintf(path, sizeof(path), "%s/.tmp", tmpdir);
-	(void)snprintf(path2, sizeof(path2), "%s/entry", tmpdir);
+	/* The cache's ways with its files. */
 	if ((dfd = open(tmpdir, O_RDONLY | O_DIRECTORY)) == -1 ||
 	    (fd = openat(dfd, ".tmp", O_WRONLY | O_CREAT | O_EXCL |
 	    O_NOFOLLOW | O_CLOEXEC, 0600)) == -1 ||
@@ -376,13 +384,13 @@ try_network_work(void)
 	    (fd = openat(dfd, "entry", O_RDONLY | O_NOFOLLOW)) == -1 ||
 	    read(fd, buf, sizeof(buf)) != 1 || close(fd) == -1 ||
 	    unlinkat(dfd, "entry", 0) == -1)
-		return 12;
+		return 14;
 	if ((big = malloc(8 << 20)) == NULL)
-		return 13;
+		return 15;
 	memset(big, 1, 8 << 20);
 	free(big);
 	if (clock_gettime(CLOCK_REALTIME, &ts) == -1 || time(NULL) == -1)
-		return 14;
+		return 16;
 	(void)arc4random();
 	return 0;
 }
