@@ -48,12 +48,14 @@
  * outright (SECCOMP_RET_KILL_PROCESS): the handler writes which call
  * it was on the standard error, the log, where whoever runs the
  * program looks, then dies of SIGSYS all the same, which the front
- * process logs.  The call itself never runs either way, and the
- * handler cannot be used to go on: it is reset when it runs, and the
- * kernel kills outright when SIGSYS is blocked or ignored.  A call of
- * another ABI than the one built for (i386 or x32 on x86_64, 32-bit
- * ARM on aarch64) is killed at once: it can only be an attempt to get
- * past the list, whose numbers are those of one ABI.
+ * process logs.  An audit record of a kill, the other way to know,
+ * is in the kernel's log, which the operator of a container or of a
+ * package may not read.  The call itself never runs either way: code
+ * that took the process over and caught SIGSYS could go on, but
+ * without the call.  A call of another ABI than the one built for
+ * (i386 or x32 on x86_64, 32-bit ARM on aarch64) is killed at once:
+ * it can only be an attempt to get past the list, whose numbers are
+ * those of one ABI.
  *
  * The lists are what the two processes do after they have entered the
  * sandbox, read off strace(1) of the whole end-to-end suite and off
@@ -71,7 +73,7 @@
 #define SANDBOX_ARCH		AUDIT_ARCH_AARCH64
 #define SANDBOX_ARCH_NAME	"aarch64"
 #else
-#error "sandbox-seccomp.c has the system calls of x86_64 and aarch64 only; build with SANDBOX=sandbox-null.o"
+#error "no system call numbers for this architecture: SANDBOX=sandbox-null.o"
 #endif
 
 /* ASan and LSan make system calls of their own: see sanitizer_rules. */
@@ -81,6 +83,11 @@
 #if __has_feature(address_sanitizer)
 #define SANDBOX_SANITIZER	1
 #endif
+#endif
+
+#ifndef SECCOMP_RET_KILL_PROCESS
+#define SECCOMP_RET_KILL_PROCESS 0x80000000U	/* Linux 4.14; before, kills
+						   the thread */
 #endif
 
 /* Both architectures are little-endian: the low word comes first. */
@@ -299,10 +306,14 @@ static const struct cond clone_lsan[] = {
 };
 
 /* That thread attaches to the others, reads their registers, detaches. */
+#ifdef __x86_64__
+#define PTRACE_REGS	PTRACE_GETREGS
+#else
+#define PTRACE_REGS	PTRACE_GETREGSET	/* aarch64 has no other */
+#endif
 static const struct cond ptrace_lsan[] = {
 	{ C_IN, 0, 0xffffffff, 4,
-	    { PTRACE_ATTACH, PTRACE_GETREGS, PTRACE_GETREGSET,
-	    PTRACE_DETACH } },
+	    { PTRACE_ATTACH, PTRACE_REGS, PTRACE_GETREGSET, PTRACE_DETACH } },
 	{ C_END, 0, 0, 0, { 0 } }
 };
 
