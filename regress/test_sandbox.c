@@ -339,6 +339,14 @@ expect_filter(const char *who, void (*enter)(void))
  * What the network process does: DNS over UDP and TCP, IPv4 and IPv6
  * (here to itself), the cache's files, memory, time, random numbers.
  */
+#define NSORT	10000
+
+static int
+int_cmp(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
 static int
 try_network_work(void)
 {
@@ -346,7 +354,7 @@ try_network_work(void)
 	struct timespec		 ts;
 	socklen_t		 len = sizeof(int);
 	char			 buf[16], *big;
-	int			 s, t, fd, dfd, soerr;
+	int			 s, t, fd, dfd, soerr, *v, i;
 
 	/* A query to a port where no one listens, as to a dead server. */
 	memset(&sin, 0, sizeof(sin));
@@ -392,7 +400,15 @@ try_network_work(void)
 	if (clock_gettime(CLOCK_REALTIME, &ts) == -1 || time(NULL) == -1)
 		return 16;
 	(void)arc4random();
-	return 0;
+	/* The first large qsort(3) asks the size of memory: a CA bundle. */
+	if ((v = calloc(NSORT, sizeof(*v))) == NULL)
+		return 17;
+	for (i = 0; i < NSORT; i++)
+		v[i] = NSORT - i;
+	qsort(v, NSORT, sizeof(*v), int_cmp);
+	i = v[0] == 1;
+	free(v);
+	return i ? 0 : 18;
 }
 
 /* The way out of filter mode: atexit(3) handlers, LeakSanitizer's. */
@@ -444,7 +460,7 @@ main(void)
 	expect_filter("network", sandbox_network);
 #endif
 	expect_works("network", sandbox_network, try_network_work,
-	    "UDP, TCP, IPv6 sockets, cache files, memory, time still work");
+	    "UDP, TCP, IPv6 sockets, cache files, memory, time, a large qsort still work");
 	expect_killed("network", sandbox_network, try_execve,
 	    "network process: system call execve", "execve");
 	expect_killed("network", sandbox_network, try_fork,
