@@ -186,6 +186,26 @@ expect_killed(const char *who, void (*enter)(void), int (*fn)(void),
 		diag(&o);
 }
 
+/* An assertion that failed in a library: SIGABRT, as without. */
+static int
+try_abort(void)
+{
+	abort();
+}
+
+static void
+expect_aborts(const char *who, void (*enter)(void))
+{
+	struct outcome	 o;
+	int		 ok;
+
+	run(enter, try_abort, &o);
+	ok = o.done && WIFSIGNALED(o.status) && WTERMSIG(o.status) == SIGABRT;
+	regress_check(ok, "%s: abort(3) still ends it by SIGABRT", who);
+	if (!ok)
+		diag(&o);
+}
+
 static void
 expect_works(const char *who, void (*enter)(void), int (*fn)(void),
     const char *what)
@@ -461,6 +481,7 @@ main(void)
 #endif
 	expect_works("network", sandbox_network, try_network_work,
 	    "UDP, TCP, IPv6 sockets, cache files, memory, time, a large qsort still work");
+	expect_aborts("network", sandbox_network);
 	expect_killed("network", sandbox_network, try_execve,
 	    "network process: system call execve", "execve");
 	expect_killed("network", sandbox_network, try_fork,
@@ -486,6 +507,7 @@ main(void)
 	    "its pipes and memory still work");
 	expect_works("front", sandbox_front, try_exit,
 	    "exit(3) still works (with LeakSanitizer's check in its build)");
+	expect_aborts("front", sandbox_front);
 	expect_killed("front", sandbox_front, try_execve,
 	    "front process: system call execve", "execve");
 	expect_killed("front", sandbox_front, try_fork,
