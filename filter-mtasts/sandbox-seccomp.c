@@ -194,7 +194,6 @@ static const struct rule base_rules[] = {
 	ALLOW(fcntl, fcntl_cmds),
 	ALLOW(fstat, NULL),
 	ALLOW(newfstatat, NULL),
-	ALLOW(lseek, NULL),
 
 	/* Memory: malloc(3), and the sanitizers' allocator. */
 	ALLOW(brk, NULL),
@@ -261,10 +260,8 @@ static const struct rule network_rules[] = {
 	 */
 	ALLOW(openat, NULL),
 	ALLOW(renameat, NULL),
-	ALLOW(renameat2, NULL),
 	ALLOW(unlinkat, NULL),
 	ALLOW(fsync, NULL),
-	ALLOW(fdatasync, NULL),
 	END
 };
 
@@ -436,6 +433,30 @@ static const struct rule refused_names[] = {
 	NAME(geteuid),
 	NAME(getppid),
 	NAME(prlimit64),
+	NAME(lseek),
+	NAME(fdatasync),
+	NAME(renameat),
+	NAME(linkat),
+	NAME(symlinkat),
+	NAME(readlinkat),
+	NAME(mknodat),
+	NAME(getsockname),
+	NAME(getpeername),
+	NAME(getsockopt),
+	NAME(setsockopt),
+	NAME(shutdown),
+	NAME(accept),
+	NAME(sendmsg),
+	NAME(recvmsg),
+	NAME(memfd_create),
+	NAME(setuid),
+	NAME(setgid),
+#ifdef __NR_stat
+	NAME(stat),
+#endif
+#ifdef __NR_getdents
+	NAME(getdents),
+#endif
 	END
 };
 
