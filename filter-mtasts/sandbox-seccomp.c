@@ -463,6 +463,7 @@ static const struct rule refused_names[] = {
 /* ---------------------------------------------------------- the filter */
 
 #define FILTER_MAX	1024	/* instructions; the kernel takes 4096 */
+#define OUT_MAX		8	/* jumps to one rule's refusal */
 
 struct filter {
 	struct sock_filter	 ins[FILTER_MAX];
@@ -502,6 +503,8 @@ emit_cond(struct filter *f, const struct cond *c, uint32_t self,
 	size_t	 ok[4];
 	unsigned i, nv = c->kind == C_SELF ? 1 : c->nv;
 
+	if (nv < 1 || nv > 4 || *nout + 2 > OUT_MAX)
+		fatalx("sandbox: a condition of more than the filter takes");
 	emit(f, BPF_LD | BPF_W | BPF_ABS, ARG_LO(c->arg), 0, 0);
 	if (c->kind == C_BITS) {
 		emit(f, BPF_ALU | BPF_AND | BPF_K, ~c->v[0], 0, 0);
@@ -527,7 +530,7 @@ static void
 emit_rule(struct filter *f, const struct rule *r, uint32_t self)
 {
 	const struct cond	*c;
-	size_t			 start, out[16], nout = 0, i, refuse;
+	size_t			 start, out[OUT_MAX], nout = 0, i, refuse;
 
 	start = emit(f, BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)r->nr, 0, 0);
 	for (c = r->cond; c != NULL && c->kind != C_END; c++)
