@@ -53,15 +53,6 @@
 #define KILLED_BY	SIGABRT
 #endif
 
-/* The sanitizers' own calls are let through in their build only. */
-#if defined(__SANITIZE_ADDRESS__)
-#define SANITIZED	1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SANITIZED	1
-#endif
-#endif
-
 #define WAIT_MS		10000	/* for a child that does one thing */
 
 struct outcome {
