@@ -94,7 +94,8 @@ filtered() {
 # check_filter WHO PID: Seccomp 2 (a filter) in its /proc status.
 check_filter() {
 	if [ -z "$seccomp" ]; then
-		echo "skip - $T: $1: no system call filter on $(uname -s)/$(uname -m)"
+		echo "skip - $T: $1: no system call filter on" \
+		    "$(uname -s)/$(uname -m)"
 		return
 	fi
 	until_ok 10 filtered "$2"
