@@ -16,9 +16,15 @@ PKG_CONFIG?=	pkg-config
 WARNINGS=	-Wall -Wextra -Werror -Wshadow -Wpointer-arith \
 		-Wmissing-prototypes -Wstrict-prototypes
 PKGS=		libtls libevent libunbound libcrypto
-# pledge(2) where the system has it, otherwise privsep and chroot alone.
-SANDBOX!=	[ "$$(uname)" = OpenBSD ] && echo sandbox-pledge.o || \
-		echo sandbox-null.o
+# The system call sandbox of the processes: pledge(2) on OpenBSD, a
+# seccomp filter on Linux where sandbox-seccomp.c knows the system calls,
+# otherwise privsep and chroot alone.  make SANDBOX=sandbox-null.o
+# builds without.
+SANDBOX!=	case "$$(uname -s)/$$(uname -m)" in \
+		OpenBSD/*) echo sandbox-pledge.o ;; \
+		Linux/x86_64 | Linux/aarch64) echo sandbox-seccomp.o ;; \
+		*) echo sandbox-null.o ;; \
+		esac
 PKG_CFLAGS!=	${PKG_CONFIG} --cflags ${PKGS} 2>/dev/null || true
 PKG_LIBS!=	${PKG_CONFIG} --libs ${PKGS} 2>/dev/null || \
 		echo "-ltls -levent -lunbound -lcrypto"
@@ -56,13 +62,14 @@ REGRESS_PROGS=	regress/test_record regress/test_policy regress/test_match \
 		regress/test_http regress/test_dns_wire regress/test_dane \
 		regress/test_cache regress/test_vcache regress/test_reply \
 		regress/test_fetch regress/test_verify regress/test_smtp \
-		regress/verify_send
+		regress/verify_send regress/test_sandbox
 REGRESS_OBJS=	regress/test_record.o regress/test_policy.o \
 		regress/test_match.o regress/test_http.o \
 		regress/test_dns_wire.o regress/test_dane.o \
 		regress/test_cache.o regress/test_vcache.o regress/test_reply.o \
 		regress/regress.o regress/test_fetch.o regress/tlsserv.o \
-		regress/test_verify.o regress/test_smtp.o regress/verify_send.o
+		regress/test_verify.o regress/test_smtp.o regress/verify_send.o \
+		regress/test_sandbox.o
 FUZZ_PROGS=	regress/fuzz/fuzz_record regress/fuzz/fuzz_policy \
 		regress/fuzz/fuzz_match regress/fuzz/fuzz_http \
 		regress/fuzz/fuzz_dns_wire regress/fuzz/fuzz_vwire \
@@ -147,6 +154,11 @@ regress/verify_send: regress/verify_send.o ${LIB}
 regress/test_smtp: regress/test_smtp.o regress/regress.o ${LIB}
 	${CC} ${CFLAGS} ${LDFLAGS} -o $@ regress/test_smtp.o \
 	    regress/regress.o ${LIB} ${PKG_LIBS}
+regress/test_sandbox: regress/test_sandbox.o regress/regress.o \
+    filter-mtasts/${SANDBOX} filter-mtasts/log.o
+	${CC} ${CFLAGS} ${LDFLAGS} -o $@ regress/test_sandbox.o \
+	    regress/regress.o filter-mtasts/${SANDBOX} filter-mtasts/log.o
+regress/test_sandbox.o: filter-mtasts/extern.h
 
 # The suite against the build in this tree.
 regress: all regress-progs

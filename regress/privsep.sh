@@ -1,8 +1,9 @@
 #!/bin/sh
 # The process split as the kernel sees it, through /proc: the network
 # process holds none of the front's descriptors (listeners, the smtpd
-# stream), "ready" comes only once it is up, and when it dies the front
-# collects it.  No DNS is needed: nothing here resolves.  Needs root.
+# stream), "ready" comes only once it is up, when it dies the front
+# collects it, and on Linux both run under a system call filter that
+# refused nothing.  No DNS is needed: nothing here resolves.  Needs root.
 
 set -u
 PATH=$PATH:/usr/sbin:/sbin
@@ -80,6 +81,28 @@ not_zombie_or_gone() {
 	[ ! -e "/proc/$1" ]
 }
 
+# The system call filter (sandbox-seccomp.c) where the build has one.
+case "$(uname -s)/$(uname -m)" in
+Linux/x86_64 | Linux/aarch64) seccomp=1 ;;
+*) seccomp= ;;
+esac
+
+filtered() {
+	grep -q '^Seccomp:[[:space:]]*2$' "/proc/$1/status" 2>/dev/null
+}
+
+# check_filter WHO PID: Seccomp 2 (a filter) in its /proc status.
+check_filter() {
+	if [ -z "$seccomp" ]; then
+		echo "skip - $T: $1: no system call filter on" \
+		    "$(uname -s)/$(uname -m)"
+		return
+	fi
+	until_ok 10 filtered "$2"
+	check $? "$1 is under a system call filter (Seccomp: 2)" \
+	    "$(grep -e Seccomp -e NoNewPrivs "/proc/$2/status" 2>&1)"
+}
+
 port=$((20000 + $$ % 20000))
 
 # ---------------------------------------------------------------- daemon
@@ -111,6 +134,8 @@ n=$(fd_objects "$net" | grep -c '^socket:')
 check "$([ "$n" -le 3 ]; echo $?)" \
     "daemon: the network process holds at most its link and DNS sockets" \
     "fds: $fds"
+check_filter "daemon: the network process" "$net"
+check_filter "daemon: the front process" "$front"
 
 kill -9 "$net"
 until_ok 10 not_zombie_or_gone "$net"
@@ -131,6 +156,9 @@ check "$([ -n "$net2" ] && [ "$net2" != "$net" ] && stdio_null "$net2" &&
     "$(cat "$work/daemon.err")"
 kill "$front" 2>/dev/null
 wait "$front" 2>/dev/null
+! grep -q 'refused by the sandbox' "$work/daemon.err"
+check $? "daemon: no system call refused by the sandbox" \
+    "$(grep 'refused by the sandbox' "$work/daemon.err")"
 
 # A network process that cannot start: an error, never "ready".
 "$FILTER_MTASTS" daemon -a "$work/nonexistent" -r 127.0.0.1 \
@@ -164,8 +192,14 @@ check "$([ -n "$net" ] && [ -z "$out" ]; echo $?)" \
 stdio_null "$net"
 check $? "filter: the network process is off the smtpd stream (stdin, stdout)" \
     "$(ls -l /proc/"$net"/fd/ 2>&1)"
+check_filter "filter: the network process" "$net"
+check_filter "filter: the front process" "$front"
 exec 7>&-
 kill "$front" 2>/dev/null
+wait "$front" 2>/dev/null
+! grep -q 'refused by the sandbox' "$work/filter.err"
+check $? "filter: no system call refused by the sandbox" \
+    "$(grep 'refused by the sandbox' "$work/filter.err")"
 
 # A line longer than libopensmtpd reads, the stream still open: an
 # error that says so, not a silent exit 0.
