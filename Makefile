@@ -15,13 +15,14 @@ CFLAGS?=	-O2 -g
 PKG_CONFIG?=	pkg-config
 WARNINGS=	-Wall -Wextra -Werror -Wshadow -Wpointer-arith \
 		-Wmissing-prototypes -Wstrict-prototypes
-PKGS=		libtls libevent libunbound
+# zlib: gzip of TLS reports (RFC 8460 5), and CRC-32 of their records.
+PKGS=		libtls libevent libunbound zlib
 # pledge(2) where the system has it, otherwise privsep and chroot alone.
 SANDBOX!=	[ "$$(uname)" = OpenBSD ] && echo sandbox-pledge.o || \
 		echo sandbox-null.o
 PKG_CFLAGS!=	${PKG_CONFIG} --cflags ${PKGS} 2>/dev/null || true
 PKG_LIBS!=	${PKG_CONFIG} --libs ${PKGS} 2>/dev/null || \
-		echo "-ltls -levent -lunbound"
+		echo "-ltls -levent -lunbound -lz"
 LDADD=		-lopensmtpd
 STATEDIR?=	/var/lib/filter-mtasts
 ALL_CFLAGS=	${CFLAGS} ${WARNINGS} ${PKG_CFLAGS} ${CPPFLAGS} -Ilib -Ifilter-mtasts \
@@ -32,7 +33,8 @@ LIB=		lib/libmtasts.a
 LIB_OBJS=	lib/abnf.o lib/sts_error.o lib/sts_match.o lib/sts_policy.o \
 		lib/sts_record.o lib/dns_wire.o lib/dns.o lib/dane.o \
 		lib/http_parse.o lib/fetch.o lib/cache.o lib/resolve.o \
-		lib/verdict.o lib/vstore.o
+		lib/verdict.o lib/vstore.o lib/rpt.o lib/rptstore.o \
+		lib/rptreport.o lib/rptrecord.o lib/rptdgram.o
 PARSER_SRCS=	lib/abnf.c lib/sts_error.c lib/sts_match.c lib/sts_policy.c \
 		lib/sts_record.c
 PROG_OBJS=	filter-mtasts/main.o filter-mtasts/cmd_match.o \
@@ -48,23 +50,27 @@ PROG_OBJS=	filter-mtasts/main.o filter-mtasts/cmd_match.o \
 		filter-mtasts/server.o \
 		filter-mtasts/daemon.o filter-mtasts/cmd_exim.o \
 		filter-mtasts/spawner.o filter-mtasts/supervise.o \
+		filter-mtasts/rptwire.o filter-mtasts/rptfront.o \
+		filter-mtasts/rptsend.o filter-mtasts/cmd_report.o \
 		filter-mtasts/${SANDBOX}
 REGRESS_PROGS=	regress/test_record regress/test_policy regress/test_match \
 		regress/test_http regress/test_dns_wire regress/test_dane \
 		regress/test_cache regress/test_vcache regress/test_reply \
-		regress/test_fetch
+		regress/test_fetch regress/test_rpt
 REGRESS_OBJS=	regress/test_record.o regress/test_policy.o \
 		regress/test_match.o regress/test_http.o \
 		regress/test_dns_wire.o regress/test_dane.o \
 		regress/test_cache.o regress/test_vcache.o regress/test_reply.o \
-		regress/regress.o regress/test_fetch.o regress/tlsserv.o
+		regress/regress.o regress/test_fetch.o regress/tlsserv.o \
+		regress/test_rpt.o
 FUZZ_PROGS=	regress/fuzz/fuzz_record regress/fuzz/fuzz_policy \
 		regress/fuzz/fuzz_match regress/fuzz/fuzz_http \
 		regress/fuzz/fuzz_dns_wire regress/fuzz/fuzz_vwire \
 		regress/fuzz/fuzz_netstring regress/fuzz/fuzz_ipc \
 		regress/fuzz/fuzz_cache regress/fuzz/fuzz_tablesrv \
 		regress/fuzz/fuzz_table_text regress/fuzz/fuzz_table_imsg \
-		regress/fuzz/fuzz_exim regress/fuzz/fuzz_vstore
+		regress/fuzz/fuzz_exim regress/fuzz/fuzz_vstore \
+		regress/fuzz/fuzz_rptdgram
 TABLE_FUZZ_SRCS=	filter-mtasts/tableproto.c regress/fuzz/tablestub.c \
 		${PARSER_SRCS}
 FUZZ_CC?=	clang
@@ -131,6 +137,14 @@ regress/test_fetch: regress/test_fetch.o regress/tlsserv.o regress/regress.o \
 	${CC} ${CFLAGS} ${LDFLAGS} -o $@ regress/test_fetch.o \
 	    regress/tlsserv.o regress/regress.o ${LIB} ${PKG_LIBS}
 regress/test_fetch.o regress/tlsserv.o: regress/tlsserv.h
+RPT_FRONT_OBJS=	filter-mtasts/rptwire.o filter-mtasts/rptfront.o \
+		filter-mtasts/vcache.o filter-mtasts/ipc.o filter-mtasts/vwire.o \
+		filter-mtasts/log.o filter-mtasts/reply.o
+regress/test_rpt.o: filter-mtasts/extern.h
+regress/test_rpt: regress/test_rpt.o regress/regress.o ${RPT_FRONT_OBJS} \
+    ${LIB}
+	${CC} ${CFLAGS} ${LDFLAGS} -o $@ regress/test_rpt.o \
+	    regress/regress.o ${RPT_FRONT_OBJS} ${LIB} ${PKG_LIBS}
 
 # The suite against the build in this tree.
 regress: all regress-progs
@@ -165,10 +179,15 @@ regress/fuzz/fuzz_dns_wire: regress/fuzz/fuzz_dns_wire.c lib/dns_wire.c
 	${FUZZ_CC} ${FUZZ_FLAGS} -Ilib -o $@ regress/fuzz/fuzz_dns_wire.c \
 	    lib/dns_wire.c
 regress/fuzz/fuzz_vwire: regress/fuzz/fuzz_vwire.c filter-mtasts/vwire.c \
-    ${PARSER_SRCS}
+    lib/rpt.c ${PARSER_SRCS}
 	${FUZZ_CC} ${FUZZ_FLAGS} -D_GNU_SOURCE -Ilib -Ifilter-mtasts -o $@ \
-	    regress/fuzz/fuzz_vwire.c filter-mtasts/vwire.c ${PARSER_SRCS} \
-	    ${PKG_LIBS}
+	    regress/fuzz/fuzz_vwire.c filter-mtasts/vwire.c lib/rpt.c \
+	    ${PARSER_SRCS} ${PKG_LIBS}
+regress/fuzz/fuzz_rptdgram: regress/fuzz/fuzz_rptdgram.c lib/rptdgram.c \
+    lib/rpt.c ${PARSER_SRCS}
+	${FUZZ_CC} ${FUZZ_FLAGS} -D_GNU_SOURCE -Ilib -o $@ \
+	    regress/fuzz/fuzz_rptdgram.c lib/rptdgram.c lib/rpt.c \
+	    ${PARSER_SRCS}
 
 PROTO_SRCS=	filter-mtasts/proto.c filter-mtasts/netstring.c \
 		regress/fuzz/fuzzproto.c ${PARSER_SRCS}

@@ -102,7 +102,7 @@ fuzz() {
 
 for t in fuzz_record fuzz_policy fuzz_match fuzz_http fuzz_dns_wire \
     fuzz_vwire fuzz_netstring fuzz_ipc fuzz_cache fuzz_tablesrv \
-    fuzz_table_text fuzz_table_imsg fuzz_exim fuzz_vstore; do
+    fuzz_table_text fuzz_table_imsg fuzz_exim fuzz_vstore fuzz_rptdgram; do
 	fuzz $t
 done
 exit $failed
