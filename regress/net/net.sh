@@ -32,6 +32,13 @@
 # trust anchor), DIR/ca.pem (the test CA), resolver 127.0.53.2.  "exec"
 # also bind-mounts DIR/resolv.conf and DIR/sslcerts over /etc.  Logs are
 # in DIR/log, nginx's access log names the SNI of every request.
+#
+# TLS reporting (RFC 8460): some domains publish an _smtp._tls record
+# whose ruas are reports.example's: mailto:tlsrpt@reports.example (the
+# SMTP sink of the end-to-end tests serves its MX host) and
+# https://rua.reports.example/tlsrpt, collector.py, which keeps every
+# report it is sent in DIR/collector and fails (503) while
+# DIR/collector/fail exists.
 
 set -u
 
@@ -45,6 +52,8 @@ RESOLVER=127.0.53.2	# unbound: validating, recursing from AUTH
 HTTPS=127.0.44.1	# nginx: every mta-sts.DOMAIN, by SNI
 AUX=127.0.44.2		# aux.py behind nginx
 AUXPORT=8080
+COLLECTOR=127.0.44.3	# collector.py: rua.reports.example, HTTPS
+RUA=mailto:tlsrpt@reports.example,https://rua.reports.example/tlsrpt
 VETH=198.51.100.25	# non-loopback address, for AI_ADDRCONFIG (pitfall 3)
 DEFAULT_TTL=300		# of every record, unless the domain's spec sets one
 TTL=$DEFAULT_TTL	# the zone being written (rr)
@@ -57,7 +66,7 @@ WAIT=15			# upper bound for every readiness wait, seconds
 DOMAINS="enforce nomatch wildcard testing modenone nosts http404 http500
 redirect html big slow chunked-big expired wrongname untrusted twotxt
 rotate cached dane daneinsecure danebogus daneunusable danests mxbogus
-cname provider mxwrongname mxnotls rollover shortttl"
+cname provider mxwrongname mxnotls rollover shortttl reports"
 TEST_DOMAINS="enforce dane danebogus nosts"
 
 die() {
@@ -283,6 +292,12 @@ unsigned() {
 	touch "$dir/zones/$D.unsigned"
 }
 
+# tlsrpt [RUA]: the _smtp._tls record of D (RFC 8460 3), its rua list
+# by default both of reports.example's.
+tlsrpt() {
+	txt "_smtp._tls.$D" "v=TLSRPTv1; rua=${1:-$RUA}"
+}
+
 # corrupt OWNER TYPE: break the RRSIG over that RRset after signing.
 corrupt() {
 	echo "$1. $2" >>"$dir/zones/$D.corrupt"
@@ -292,18 +307,20 @@ corrupt() {
 # verdicts live in regress/query.sh.
 spec() {
 	case ${D%.*} in
-	enforce)	mx 10 mx1; mx 20 mx2; sts; host
+	enforce)	mx 10 mx1; mx 20 mx2; sts; host; tlsrpt
 			policy_crlf enforce "mx1.$D" ;;
-	nomatch)	mx 10 mx; sts; host
+	nomatch)	mx 10 mx; sts; host; tlsrpt
 			policy enforce mail.elsewhere.example ;;
 	wildcard)	mx 10 a.mx; mx 20 b.c.mx; mx 30 mx; sts; host
 			policy_crlf enforce "*.mx.$D" ;;
-	testing)	mx 10 mx; sts; host; policy testing "mx.$D" ;;
+	testing)	mx 10 mx; sts; host; policy testing "mx.$D"
+			tlsrpt mailto:tlsrpt@reports.example ;;
 	modenone)	mx 10 mx; sts; host; policy none ;;
 	nosts)		mx 10 mx ;;
 	http404)	mx 10 mx; sts; host ;;
 	http500)	mx 10 mx; sts; host; policy enforce "mx.$D"
-			ngx 'return 500;' ;;
+			ngx 'return 500;'
+			tlsrpt https://rua.reports.example/tlsrpt ;;
 	redirect)	mx 10 mx; sts; host; policy enforce "mx.$D"
 			ngx 'return 301 https://mta-sts.enforce.example/.well-known/mta-sts.txt;' ;;
 	html)		mx 10 mx; sts; host; policy enforce "mx.$D"
@@ -321,7 +338,8 @@ spec() {
 			pad "$dir/aux/$D" 70000
 			ngx "proxy_pass http://$AUX:$AUXPORT/chunked/$D;" \
 			    'proxy_http_version 1.1; proxy_buffering off;' ;;
-	expired)	mx 10 mx; sts; host expired; policy enforce "mx.$D" ;;
+	expired)	mx 10 mx; sts; host expired; policy enforce "mx.$D"
+			tlsrpt https://rua.reports.example/tlsrpt ;;
 	wrongname)	mx 10 mx; sts; host wrongname; policy enforce "mx.$D" ;;
 	untrusted)	mx 10 mx; sts; host untrusted; policy enforce "mx.$D" ;;
 	twotxt)		mx 10 mx; sts 'v=STSv1; id=1' 'v=STSv1; id=2'; host
@@ -330,11 +348,13 @@ spec() {
 	cached)		mx 10 mx; sts; host; policy enforce "mx.$D" ;;
 	# Enforce domains whose allowed MX the SMTP sink of regress/smtpd
 	# serves with a wrong-name certificate, or without STARTTLS.
-	mxwrongname)	mx 10 mx; sts; host; policy enforce "mx.$D" ;;
-	mxnotls)	mx 10 mx; sts; host; policy enforce "mx.$D" ;;
-	dane)		mx 10 mx; tlsa mx "3 1 1 $ee" ;;
+	mxwrongname)	mx 10 mx; sts; host; policy enforce "mx.$D"
+			tlsrpt https://rua.reports.example/tlsrpt ;;
+	mxnotls)	mx 10 mx; sts; host; policy enforce "mx.$D"
+			tlsrpt mailto:tlsrpt@reports.example ;;
+	dane)		mx 10 mx; tlsa mx "3 1 1 $ee"; tlsrpt ;;
 	daneinsecure)	unsigned; mx 10 mx; tlsa mx "3 1 1 $ee" ;;
-	danebogus)	mx 10 mx; tlsa mx "3 1 1 $ee"
+	danebogus)	mx 10 mx; tlsa mx "3 1 1 $ee"; tlsrpt
 			corrupt "_25._tcp.mx.$D" TLSA ;;
 	daneunusable)	mx 10 mx; tlsa mx "0 0 1 $cahash" "1 1 1 $ee" ;;
 	danests)	mx 10 mx; tlsa mx "3 1 1 $ee"; sts; host
@@ -349,6 +369,9 @@ spec() {
 			policy enforce "mx1.$D" ;;
 	# Asked once, left to expire: regress/ttl.sh, the table's relayhost.
 	shortttl)	ttl 10; mx 10 mx; sts; host; policy enforce "mx.$D" ;;
+	# The TLS report collectors, and a TLSRPT domain itself.
+	reports)	mx 10 mx; rr "rua.$D." A "$COLLECTOR"
+			tlsrpt mailto:tlsrpt@reports.example ;;
 	*)		die "no spec for $D" ;;
 	esac
 }
@@ -586,6 +609,7 @@ make_pki() {
 	ln -s filter-mtasts-test-ca.pem \
 	    "$dir/sslcerts/$(openssl x509 -in "$dir/ca.pem" -noout -subject_hash).0"
 	leaf default default.invalid ca
+	leaf rua rua.reports.example ca
 	# TLSA data: an MX host key (3 1 1) and the CA certificate (0 0 1)
 	newkey "$dir/pki/mx.key"
 	ee=$(openssl pkey -in "$dir/pki/mx.key" -pubout -outform DER | sha256sum | cut -c1-64)
@@ -767,6 +791,12 @@ resolver_ready() {
 	    rdig +dnssec enforce.test. SOA | grep -Eq 'flags:[^;]* ad[ ;]'
 }
 
+collector_ready() {
+	[ "$(curl_probe --cacert "$dir/ca.pem" --resolve \
+	    "rua.reports.example:443:$COLLECTOR" \
+	    https://rua.reports.example/health)" = ok ]
+}
+
 aux_ready() {
 	[ "$(nsx curl -s --noproxy '*' --max-time 2 "http://$AUX:$AUXPORT/health")" = ok ]
 }
@@ -798,6 +828,7 @@ cmd_start() {
 	# fresh state: only what a previous start made
 	rm -rf "$dir/keys" "$dir/zones" "$dir/signed" "$dir/pki" "$dir/sslcerts" \
 	    "$dir/www" "$dir/nginx" "$dir/nsd" "$dir/aux" "$dir/run" "$dir/log" \
+	    "$dir/collector" \
 	    "$dir/hosts" "$dir/root.key" "$dir/root.hints" "$dir/ca.pem" \
 	    "$dir/resolv.conf" "$dir/unbound.conf" "$dir/unbound.pid" \
 	    "$dir/unbound.ctl"
@@ -825,9 +856,13 @@ cmd_start() {
 	spawn nginx nginx -p "$dir/nginx/" -c "$dir/nginx/nginx.conf" \
 	    -e "$dir/log/nginx-error.log"
 	spawn aux python3 -u "$here/aux.py" "$AUX" "$AUXPORT" "$dir/aux"
+	spawn collector python3 -u "$here/collector.py" "$COLLECTOR" 443 \
+	    "$dir/pki/rua.pem" "$dir/pki/rua.key" "$dir/collector"
 	wait_for nsd $WAIT "nsd on $AUTH" nsd_ready &&
 	wait_for unbound $WAIT "a secure answer from $RESOLVER" resolver_ready &&
 	wait_for aux $WAIT "aux.py on $AUX:$AUXPORT" aux_ready &&
+	wait_for collector $WAIT "collector.py on $COLLECTOR:443" \
+	    collector_ready &&
 	wait_for nginx $WAIT "nginx on $HTTPS:443" nginx_gen 1 || exit 1
 	trap - EXIT
 }
