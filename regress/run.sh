@@ -48,6 +48,7 @@ run hostile_server.sh sh "$top/regress/hostile_server.sh"
 run mta-proto sh "$top/regress/mta/mta.sh" run proto
 run exim sh "$top/regress/mta/mta.sh" run exim
 run postfix sh "$top/regress/mta/mta.sh" run postfix
+run mta-tlsrpt sh "$top/regress/mta/mta.sh" run tlsrpt
 
 pass=$(grep -c '^ok - ' "$log")
 fail=$(grep -c '^not ok - ' "$log")

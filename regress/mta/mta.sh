@@ -850,6 +850,22 @@ phase_tlsrpt() {
 	exim_prepare
 	exim_daemon
 
+	# Postfix 3.10+: the map "tlsrpt" adds the policy attributes of its
+	# TLSRPT support; "postfix" answers as ever (3.7 would refuse them)
+	rp_sm=$(nsx python3 "$rpttool" socketmap "$SOCKETMAP" tlsrpt enforce.example)
+	note "tlsrpt enforce.example -> $rp_sm"
+	[ "$rp_sm" = "OK secure match=mx1.enforce.example servername=hostname policy_type=sts policy_domain=enforce.example mx_host_pattern=mx1.enforce.example { policy_string = version: STSv1 } { policy_string = mode: enforce } { policy_string = mx: mx1.enforce.example } { policy_string = max_age: 86400 }" ] ||
+	    bad "enforce.example: not the answer with the TLSRPT attributes"
+	rp_sm=$(nsx python3 "$rpttool" socketmap "$SOCKETMAP" postfix enforce.example)
+	note "postfix enforce.example -> $rp_sm"
+	[ "$rp_sm" = "OK secure match=mx1.enforce.example servername=hostname" ] ||
+	    bad "enforce.example: the map postfix changed its answer"
+	for rp_d in dane.example:OK\ dane-only testing.example:NOTFOUND\  nosts.example:NOTFOUND\ ; do
+		rp_sm=$(nsx python3 "$rpttool" socketmap "$SOCKETMAP" tlsrpt "${rp_d%%:*}")
+		[ "$rp_sm" = "${rp_d#*:}" ] || bad "tlsrpt ${rp_d%%:*} -> $rp_sm, not ${rp_d#*:}"
+	done
+	result "socketmap map tlsrpt (Postfix 3.10+): policy_type, policy_domain, mx_host_pattern and policy_string for MTA-STS enforce, the usual answers otherwise; the map postfix unchanged"
+
 	# a day of mail through Exim: sessions that work, that the policy
 	# stops, and domains whose failures come before any connection
 	set --

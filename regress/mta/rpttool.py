@@ -5,6 +5,7 @@
 # usage: rpttool.py dgram SOCKET          datagrams (one per line) from stdin
 #        rpttool.py burst SOCKET DOMAIN N  N successful sessions, at once
 #        rpttool.py sendmail SERVER -i -f FROM -- RCPT   (message on stdin)
+#        rpttool.py socketmap ADDRESS:PORT NAME KEY
 #        rpttool.py count SHOW DOMAIN FIELD
 #        rpttool.py verify DAY COLLECTORDIR MBOX EVENTSDIR
 #
@@ -15,6 +16,8 @@
 # sendmail: a sendmail(8) for "filter-mtasts report send -m": the
 #   message goes to SERVER port 25 (the MTA under test) over SMTP.
 #   Exit 0 when the MTA took it, 75 otherwise.
+# socketmap: the answer of the socketmap server for "NAME KEY", without
+#   its netstring framing.
 # count: FIELD (successful, failed, policies, report, attempts) of
 #   DOMAIN in the output of "filter-mtasts report show" (file SHOW),
 #   or "-" when it is not there.
@@ -89,6 +92,24 @@ def sendmail(server, args):
         print("sendmail: %s" % e, file=sys.stderr)
         return 75
     return 0
+
+
+def socketmap(addr, name, key):
+    host, port = addr.rsplit(":", 1)
+    req = ("%s %s" % (name, key)).encode()
+    with socket.create_connection((host, int(port)), timeout=30) as s:
+        s.sendall(b"%d:%s," % (len(req), req))
+        buf = b""
+        while True:
+            m = re.match(rb"(\d+):", buf)
+            if m and len(buf) >= m.end() + int(m.group(1)) + 1:
+                print(buf[m.end():m.end() + int(m.group(1))].decode())
+                return 0
+            d = s.recv(65536)
+            if not d:
+                print("(closed) %r" % buf)
+                return 1
+            buf += d
 
 
 def count(show, domain, field):
@@ -373,6 +394,8 @@ def main(argv):
         return burst(argv[2], argv[3], argv[4])
     if len(argv) >= 3 and argv[1] == "sendmail":
         return sendmail(argv[2], argv[3:])
+    if len(argv) == 5 and argv[1] == "socketmap":
+        return socketmap(argv[2], argv[3], argv[4])
     if len(argv) == 5 and argv[1] == "count":
         return count(argv[2], argv[3], argv[4])
     if len(argv) == 6 and argv[1] == "verify":
