@@ -962,7 +962,10 @@ phase_tlsrpt() {
 	# anything Exim said about those sessions is recorded by now
 	python3 "$rpttool" burst "$RPT_SOCK" sync.example 1 >/dev/null
 	rpt_wait sync.example successful 1
-	result "report mail delivered by Exim to mx.reports.example"
+	rp_n=$(rpt_field reports.example successful)
+	[ "$rp_n" = 1 ] || bad "reports.example: $rp_n sessions recorded: report mail was counted"
+	result "report mail delivered by Exim to mx.reports.example (a TLSRPT domain), and not counted: still 1 session for it, its one ordinary message"
+
 	mkdir -p "$work/reports"
 	python3 "$rpttool" verify "$DAY" "$dir/collector" \
 	    "$work/sink/mbox/mx.reports.example" "$work/reports" >"$work/verify.out" 2>&1
