@@ -232,10 +232,12 @@ demo: all
 	sh regress/demo.sh
 
 # Speed and memory, never part of the test run (root: bench/README).
-BENCH_PROGS=	bench/bench_cache bench/bench_http bench/smload bench/nullsm
+BENCH_PROGS=	bench/bench_cache bench/bench_http bench/smload bench/nullsm \
+		bench/bench_rpt
 BENCH_SCALE_N?=	100000
 bench: all bench-progs
 	bench/bench_cache 100000 10000
+	bench/bench_rpt 1000000 10000
 	bench/bench_http
 	sh bench/query.sh 20
 	sh regress/mta/mta.sh bench -n 50000 -c 8
@@ -246,6 +248,9 @@ bench-progs: ${BENCH_PROGS}
 
 bench/bench_cache: bench/bench_cache.c ${LIB}
 	${CC} ${ALL_CFLAGS} ${LDFLAGS} -o $@ bench/bench_cache.c ${LIB} \
+	    ${PKG_LIBS}
+bench/bench_rpt: bench/bench_rpt.c ${LIB}
+	${CC} ${ALL_CFLAGS} ${LDFLAGS} -o $@ bench/bench_rpt.c ${LIB} \
 	    ${PKG_LIBS}
 bench/bench_http: bench/bench_http.c regress/tlsserv.c regress/tlsserv.h \
     ${LIB}
