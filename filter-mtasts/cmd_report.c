@@ -1,4 +1,5 @@
 
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -664,6 +665,12 @@ report_send(int argc, char *argv[])
 		usage_cmd("report");
 	opts_check(&o);
 	rdir = open_results(&o);
+	/* one sender at a time: a run that takes long is not run twice */
+	if (flock(rdir, LOCK_EX | LOCK_NB) == -1) {
+		warnx("another report send is running");
+		close(rdir);
+		return EXIT_NO;
+	}
 	memset(&s, 0, sizeof(s));
 	s.sendmail = o.sendmail;
 	s.timeout = POST_TIMEOUT;

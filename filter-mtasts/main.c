@@ -51,7 +51,7 @@ static const struct cmd {
 	    "show | json | send [-fn] [-a anchor] [-C contact] "
 	    "[-c cafile] [-d day] [-F from] [-m sendmail] [-o organization] "
 	    "[-r resolver] [-s statedir] [-u user] [-w seconds] [domain ...]",
-	    "stdio rpath wpath cpath inet dns proc exec getpw id" },
+	    "stdio rpath wpath cpath flock inet dns proc exec getpw id" },
 	{ "table",	cmd_table,	"[name] [socket]",	"stdio unix" },
 };
 

@@ -945,6 +945,16 @@ phase_tlsrpt() {
 	rpt_send
 	[ "$(posts)" = "$rp_p1" ] || bad "retried before the backoff"
 	result "report send without -n: nothing retried before its time (backoff)"
+	# a second sender while one runs (flock(1) holds the lock, as a
+	# running one does): it says so and sends nothing
+	rp_p1=$(posts)
+	flock "$STATE/.tlsrpt" "$FILTER_MTASTS" report send -n -s "$STATE" \
+	    -C x@sender.example -d "$DAY" >"$work/locked.out" 2>&1
+	rp_rc=$?
+	[ $rp_rc = 1 ] && grep -q 'another report send is running' "$work/locked.out" &&
+	    [ "$(posts)" = "$rp_p1" ] ||
+	    bad "report send while another runs: status $rp_rc, $(cat "$work/locked.out")"
+	result "report send while another one runs: refused, nothing sent"
 	rm -f "$dir/collector/fail"
 	rpt_send -n
 	for rp_d in $RPT_DOMAINS; do
