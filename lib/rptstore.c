@@ -113,6 +113,7 @@ struct rptstore {
 	struct pent		*pol;
 	size_t			 npol, npolused;
 	uint64_t		 seed;
+	int64_t			 tried;		/* last failed day_open() */
 	uint8_t			*rec, *cmp;	/* RPT_REC_MAX each */
 	struct rptstore_stats	 st;
 };
@@ -637,8 +638,13 @@ rptstore_add(struct rptstore *s, int64_t now, const struct rpt_result *r)
 
 	if (!rpt_result_valid(r))
 		goto drop;
-	if ((s->day == -1 || now - s->day >= DAY || now < s->day) &&
-	    day_open(s, now) == -1)
+	/* a new day, or a file that could not be opened, once a minute */
+	if ((s->day == -1 || now - s->day >= DAY || now < s->day ||
+	    (s->fd == -1 && now - s->tried >= 60)) && day_open(s, now) == -1) {
+		s->tried = now;
+		goto drop;
+	}
+	if (s->fd == -1)
 		goto drop;
 	if (tab_grow(s, s->nused + 1 + r->ndetails) == -1 ||
 	    pol_grow(s, s->npolused + 1) == -1 ||

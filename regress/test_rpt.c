@@ -265,6 +265,41 @@ test_bounds(void)
 	rptday_free(day);
 }
 
+/* A day's file that cannot be made: results dropped, tried again later. */
+static void
+test_unwritable(void)
+{
+	struct rpt_result	 r;
+	struct rptstore		*s;
+	char			 err[256], path[300];
+	int			 i, r1, r2, r3;
+	int64_t			 t = T0 + 4 * DAY_S;
+
+	s = rptstore_open(dirfd_, T0 + 3 * DAY_S, err, sizeof(err));
+	if (s == NULL)
+		return;
+	(void)snprintf(path, sizeof(path), "%s/%s/2025-12-06", dir, RPT_DIR);
+	(void)mkdir(path, 0700);
+	for (i = 0; i < 8; i++) {	/* every name taken by a directory */
+		(void)snprintf(path, sizeof(path), "%s/%s/2025-12-06/results%s%.0d",
+		    dir, RPT_DIR, i ? "." : "", i);
+		(void)mkdir(path, 0700);
+	}
+	r = sts_result("e.example", 0, NULL, 0);
+	r1 = rptstore_add(s, t, &r);
+	for (i = 0; i < 8; i++) {
+		(void)snprintf(path, sizeof(path), "%s/%s/2025-12-06/results%s%.0d",
+		    dir, RPT_DIR, i ? "." : "", i);
+		(void)rmdir(path);
+	}
+	r2 = rptstore_add(s, t + 10, &r);
+	r3 = rptstore_add(s, t + 61, &r);
+	regress_check(r1 == RPT_ADD_DROPPED && r2 == RPT_ADD_DROPPED &&
+	    r3 == RPT_ADD_OK, "a day's file that cannot be made: dropped, "
+	    "tried again a minute later (%d %d %d)", r1, r2, r3);
+	rptstore_close(s);
+}
+
 static void
 test_report(void)
 {
@@ -523,6 +558,7 @@ main(void)
 	test_store();
 	test_torn();
 	test_bounds();
+	test_unwritable();
 	test_report();
 	test_dgram();
 	test_record();
