@@ -784,7 +784,7 @@ run_scenarios() {
 # ======================================================= TLS reporting
 
 RPT_DOMAINS="enforce mxwrongname mxnotls dane testing http500 expired
-nomatch danebogus reports"
+nomatch danebogus reports badpolicy"
 
 # postfix_dgrams: what Postfix 3.10's TLSRPT client library sends for
 # a day at enforce.example (its sessions under the policy filter-mtasts
@@ -882,7 +882,7 @@ phase_tlsrpt() {
 	    rpt_wait reports.example successful 1 && rpt_wait mxnotls.example failed 1 &&
 	    rpt_wait dane.example successful 1 && rpt_wait nomatch.example failed 1
 	note "$(cat "$work/show")"
-	for rp_d in http500 expired danebogus; do
+	for rp_d in http500 expired danebogus badpolicy; do
 		[ "$(rpt_field "$rp_d.example" failed)" != - ] ||
 		    bad "$rp_d.example: nothing recorded"
 	done
@@ -955,17 +955,31 @@ phase_tlsrpt() {
 	    [ "$(posts)" = "$rp_p1" ] ||
 	    bad "report send while another runs: status $rp_rc, $(cat "$work/locked.out")"
 	result "report send while another one runs: refused, nothing sent"
+	# a report not delivered for 24 hours is dropped, and said
+	rp_f=$STATE/.tlsrpt/$DAY/out/danebogus.example
+	python3 -c 'import sys, time
+f = open(sys.argv[1], "r+"); s = f.read()
+s = "".join("first %d\n" % (time.time() - 86401) if l.startswith("first ") else l
+    for l in s.splitlines(True))
+f.seek(0); f.truncate(); f.write(s); f.close()' "$rp_f" || bad "cannot age $rp_f"
+	rpt_send -n
+	rp_st=$(rpt_field danebogus.example report)
+	[ "$rp_st" = dropped ] || bad "danebogus.example: report $rp_st, not dropped"
+	grep -q 'danebogus.example: report dropped: not delivered in 24 hours' \
+	    "$work/send.$rpt_sends" || bad "the drop is not said"
+	result "a report not delivered 24 hours after its first attempt is dropped, and said"
 	rm -f "$dir/collector/fail"
 	rpt_send -n
 	for rp_d in $RPT_DOMAINS; do
+		[ "$rp_d" = danebogus ] && continue
 		rp_st=$(rpt_field "$rp_d.example" report)
 		[ "$rp_st" = sent ] || bad "$rp_d.example: report $rp_st"
 	done
-	result "report send -n once the collector works: every report delivered"
+	result "report send -n once the collector works: every report delivered (but the one dropped)"
 
 	# the report mail went through Exim to mx.reports.example
 	rp_end=$(($(now) + SETTLE))
-	until [ "$(grep -c '=> tlsrpt@reports.example' "$EXIM_LOG")" -ge 7 ]; do
+	until [ "$(grep -c '=> tlsrpt@reports.example' "$EXIM_LOG")" -ge 8 ]; do
 		[ "$(now)" -lt "$rp_end" ] || { bad "report mail not delivered: $(grep tlsrpt@ "$EXIM_LOG" | tail -n 3)"; break; }
 		sleep 0.1
 	done

@@ -66,7 +66,7 @@ WAIT=15			# upper bound for every readiness wait, seconds
 DOMAINS="enforce nomatch wildcard testing modenone nosts http404 http500
 redirect html big slow chunked-big expired wrongname untrusted twotxt
 rotate cached dane daneinsecure danebogus daneunusable danests mxbogus
-cname provider mxwrongname mxnotls rollover shortttl reports"
+cname provider mxwrongname mxnotls rollover shortttl reports badpolicy"
 TEST_DOMAINS="enforce dane danebogus nosts"
 
 die() {
@@ -372,6 +372,10 @@ spec() {
 	# The TLS report collectors, and a TLSRPT domain itself.
 	reports)	mx 10 mx; rr "rua.$D." A "$COLLECTOR"
 			tlsrpt mailto:tlsrpt@reports.example ;;
+	# A policy without max_age: sts-policy-invalid (RFC 8460 4.3.2).
+	badpolicy)	mx 10 mx; sts; host; tlsrpt
+			printf 'version: STSv1\nmode: enforce\nmx: mx.%s\n' "$D" \
+			    >"$dir/www/$D/.well-known/mta-sts.txt" ;;
 	*)		die "no spec for $D" ;;
 	esac
 }
