@@ -591,8 +591,12 @@ append(struct rptstore *s, uint32_t kind, size_t len, uint64_t h,
 		return NULL;
 	memcpy(s->rec + 16, count, 3 * sizeof(*count));
 	if (pwrite(s->fd, s->rec, len, (off_t)s->size) != (ssize_t)len) {
-		/* nothing of it may stay: the next record goes here */
-		(void)ftruncate(s->fd, (off_t)s->size);
+		/*
+		 * Nothing of it may stay; if something does, the next
+		 * record overwrites it, or the next open cuts it off.
+		 */
+		if (ftruncate(s->fd, (off_t)s->size) == -1)
+			s->st.dropped++;
 		return NULL;
 	}
 	s->size += len;
