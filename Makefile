@@ -15,7 +15,8 @@ CFLAGS?=	-O2 -g
 PKG_CONFIG?=	pkg-config
 WARNINGS=	-Wall -Wextra -Werror -Wshadow -Wpointer-arith \
 		-Wmissing-prototypes -Wstrict-prototypes
-PKGS=		libtls libevent libunbound libcrypto
+# zlib: gzip of TLS reports (RFC 8460 5), and CRC-32 of their records.
+PKGS=		libtls libevent libunbound libcrypto zlib
 # The system call sandbox of the processes: pledge(2) on OpenBSD, a
 # seccomp filter on Linux where sandbox-seccomp.c knows the system calls,
 # otherwise privsep and chroot alone.  make SANDBOX=sandbox-null.o
@@ -27,7 +28,7 @@ SANDBOX!=	case "$$(uname -s)/$$(uname -m)" in \
 		esac
 PKG_CFLAGS!=	${PKG_CONFIG} --cflags ${PKGS} 2>/dev/null || true
 PKG_LIBS!=	${PKG_CONFIG} --libs ${PKGS} 2>/dev/null || \
-		echo "-ltls -levent -lunbound -lcrypto"
+		echo "-ltls -levent -lunbound -lcrypto -lz"
 LDADD=		-lopensmtpd
 STATEDIR?=	/var/lib/filter-mtasts
 ALL_CFLAGS=	${CFLAGS} ${WARNINGS} ${PKG_CFLAGS} ${CPPFLAGS} -Ilib -Ifilter-mtasts \
@@ -40,7 +41,8 @@ LIB_OBJS=	lib/abnf.o lib/sts_error.o lib/sts_match.o lib/sts_policy.o \
 		lib/http_parse.o lib/fetch.o lib/cache.o lib/resolve.o \
 		lib/verdict.o lib/vstore.o lib/tlsrpt_record.o \
 		lib/smtp_reply.o lib/smtp_conn.o lib/verify.o \
-		lib/smtp_client.o
+		lib/smtp_client.o lib/rpt.o lib/rptstore.o \
+		lib/rptreport.o lib/rptrecord.o lib/rptdgram.o
 PARSER_SRCS=	lib/abnf.c lib/sts_error.c lib/sts_match.c lib/sts_policy.c \
 		lib/sts_record.c
 PROG_OBJS=	filter-mtasts/main.o filter-mtasts/cmd_match.o \
@@ -57,19 +59,21 @@ PROG_OBJS=	filter-mtasts/main.o filter-mtasts/cmd_match.o \
 		filter-mtasts/daemon.o filter-mtasts/cmd_exim.o \
 		filter-mtasts/spawner.o filter-mtasts/supervise.o \
 		filter-mtasts/cmd_check.o filter-mtasts/check_report.o \
+		filter-mtasts/rptwire.o filter-mtasts/rptfront.o \
+		filter-mtasts/rptsend.o filter-mtasts/cmd_report.o \
 		filter-mtasts/${SANDBOX}
 REGRESS_PROGS=	regress/test_record regress/test_policy regress/test_match \
 		regress/test_http regress/test_dns_wire regress/test_dane \
 		regress/test_cache regress/test_vcache regress/test_reply \
 		regress/test_fetch regress/test_verify regress/test_smtp \
-		regress/verify_send regress/test_sandbox
+		regress/verify_send regress/test_sandbox regress/test_rpt
 REGRESS_OBJS=	regress/test_record.o regress/test_policy.o \
 		regress/test_match.o regress/test_http.o \
 		regress/test_dns_wire.o regress/test_dane.o \
 		regress/test_cache.o regress/test_vcache.o regress/test_reply.o \
 		regress/regress.o regress/test_fetch.o regress/tlsserv.o \
 		regress/test_verify.o regress/test_smtp.o regress/verify_send.o \
-		regress/test_sandbox.o
+		regress/test_sandbox.o regress/test_rpt.o
 FUZZ_PROGS=	regress/fuzz/fuzz_record regress/fuzz/fuzz_policy \
 		regress/fuzz/fuzz_match regress/fuzz/fuzz_http \
 		regress/fuzz/fuzz_dns_wire regress/fuzz/fuzz_vwire \
@@ -77,7 +81,7 @@ FUZZ_PROGS=	regress/fuzz/fuzz_record regress/fuzz/fuzz_policy \
 		regress/fuzz/fuzz_cache regress/fuzz/fuzz_tablesrv \
 		regress/fuzz/fuzz_table_text regress/fuzz/fuzz_table_imsg \
 		regress/fuzz/fuzz_exim regress/fuzz/fuzz_vstore \
-		regress/fuzz/fuzz_smtp_reply
+		regress/fuzz/fuzz_smtp_reply regress/fuzz/fuzz_rptdgram
 TABLE_FUZZ_SRCS=	filter-mtasts/tableproto.c regress/fuzz/tablestub.c \
 		${PARSER_SRCS}
 FUZZ_CC?=	clang
@@ -159,6 +163,14 @@ regress/test_sandbox: regress/test_sandbox.o regress/regress.o \
 	${CC} ${CFLAGS} ${LDFLAGS} -o $@ regress/test_sandbox.o \
 	    regress/regress.o filter-mtasts/${SANDBOX} filter-mtasts/log.o
 regress/test_sandbox.o: filter-mtasts/extern.h
+RPT_FRONT_OBJS=	filter-mtasts/rptwire.o filter-mtasts/rptfront.o \
+		filter-mtasts/vcache.o filter-mtasts/ipc.o filter-mtasts/vwire.o \
+		filter-mtasts/log.o filter-mtasts/reply.o
+regress/test_rpt.o: filter-mtasts/extern.h
+regress/test_rpt: regress/test_rpt.o regress/regress.o ${RPT_FRONT_OBJS} \
+    ${LIB}
+	${CC} ${CFLAGS} ${LDFLAGS} -o $@ regress/test_rpt.o \
+	    regress/regress.o ${RPT_FRONT_OBJS} ${LIB} ${PKG_LIBS}
 
 # The suite against the build in this tree.
 regress: all regress-progs
@@ -193,10 +205,15 @@ regress/fuzz/fuzz_dns_wire: regress/fuzz/fuzz_dns_wire.c lib/dns_wire.c
 	${FUZZ_CC} ${FUZZ_FLAGS} -Ilib -o $@ regress/fuzz/fuzz_dns_wire.c \
 	    lib/dns_wire.c
 regress/fuzz/fuzz_vwire: regress/fuzz/fuzz_vwire.c filter-mtasts/vwire.c \
-    ${PARSER_SRCS}
+    lib/rpt.c ${PARSER_SRCS}
 	${FUZZ_CC} ${FUZZ_FLAGS} -D_GNU_SOURCE -Ilib -Ifilter-mtasts -o $@ \
-	    regress/fuzz/fuzz_vwire.c filter-mtasts/vwire.c ${PARSER_SRCS} \
-	    ${PKG_LIBS}
+	    regress/fuzz/fuzz_vwire.c filter-mtasts/vwire.c lib/rpt.c \
+	    ${PARSER_SRCS} ${PKG_LIBS}
+regress/fuzz/fuzz_rptdgram: regress/fuzz/fuzz_rptdgram.c lib/rptdgram.c \
+    lib/rpt.c ${PARSER_SRCS}
+	${FUZZ_CC} ${FUZZ_FLAGS} -D_GNU_SOURCE -Ilib -o $@ \
+	    regress/fuzz/fuzz_rptdgram.c lib/rptdgram.c lib/rpt.c \
+	    ${PARSER_SRCS}
 
 PROTO_SRCS=	filter-mtasts/proto.c filter-mtasts/netstring.c \
 		regress/fuzz/fuzzproto.c ${PARSER_SRCS}
@@ -246,10 +263,12 @@ demo: all
 	sh regress/demo.sh
 
 # Speed and memory, never part of the test run (root: bench/README).
-BENCH_PROGS=	bench/bench_cache bench/bench_http bench/smload bench/nullsm
+BENCH_PROGS=	bench/bench_cache bench/bench_http bench/smload bench/nullsm \
+		bench/bench_rpt
 BENCH_SCALE_N?=	100000
 bench: all bench-progs
 	bench/bench_cache 100000 10000
+	bench/bench_rpt 1000000 10000
 	bench/bench_http
 	sh bench/table.sh
 	sh bench/scale.sh ${BENCH_SCALE_N}
@@ -258,6 +277,9 @@ bench-progs: ${BENCH_PROGS}
 
 bench/bench_cache: bench/bench_cache.c ${LIB}
 	${CC} ${ALL_CFLAGS} ${LDFLAGS} -o $@ bench/bench_cache.c ${LIB} \
+	    ${PKG_LIBS}
+bench/bench_rpt: bench/bench_rpt.c ${LIB}
+	${CC} ${ALL_CFLAGS} ${LDFLAGS} -o $@ bench/bench_rpt.c ${LIB} \
 	    ${PKG_LIBS}
 bench/bench_http: bench/bench_http.c regress/tlsserv.c regress/tlsserv.h \
     ${LIB}

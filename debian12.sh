@@ -6,7 +6,7 @@
 set -e
 
 build="make gcc libc6-dev pkg-config libevent-dev libunbound-dev
-    libtls-dev libssl-dev libopensmtpd-dev"
+    libtls-dev libssl-dev libopensmtpd-dev zlib1g-dev"
 # The hermetic test network: DNSSEC, HTTPS policy hosts, namespaces.
 net="nsd ldnsutils unbound nginx-light bind9-dnsutils openssl curl
     iproute2 python3 util-linux"

@@ -37,6 +37,7 @@
  * as the OpenSMTPD filter, with the front serving sockets given as
  *	-l socketmap=unix:/path	-l socketmap=127.0.0.1:8461
  *	-l exim=unix:/path	-l exim=[::1]:8462
+ *	-l tlsrpt=unix:/path	(datagrams of Postfix's TLSRPT library)
  * It stays in the foreground and logs to stderr: rc.d(8), systemd or
  * daemontools keep it running and keep its log.
  */
@@ -117,6 +118,18 @@ listen_inet(const char *spec)
 	return fd;
 }
 
+/* 1 for a TLS reporting datagram socket (rptfront.c), made here. */
+static int
+listen_tlsrpt(const char *spec, int *fd)
+{
+	if (strncmp(spec, "tlsrpt=", 7) != 0)
+		return 0;
+	if (strncmp(spec + 7, "unix:", 5) != 0)
+		fatalx("-l %s: expected tlsrpt=unix:PATH", spec);
+	*fd = rpt_dgram_listen(spec + 12);
+	return 1;
+}
+
 static void
 listen_spec(const char *spec, int *fd, enum proto *proto)
 {
@@ -129,8 +142,8 @@ listen_spec(const char *spec, int *fd, enum proto *proto)
 		*proto = PROTO_EXIM;
 		addr = spec + 5;
 	} else
-		fatalx("-l %s: expected socketmap=ADDRESS or exim=ADDRESS",
-		    spec);
+		fatalx("-l %s: expected socketmap=ADDRESS, exim=ADDRESS or "
+		    "tlsrpt=unix:PATH", spec);
 	if (strncmp(addr, "unix:", 5) == 0)
 		*fd = listen_unix(addr + 5);
 	else
@@ -157,6 +170,7 @@ cmd_daemon(int argc, char *argv[])
 	const char		*user = PRIVSEP_USER;
 	enum proto		 proto[LISTEN_MAX];
 	int			 fd[LISTEN_MAX], n = 0, i, ch, netfd, ctl;
+	int			 dfd[LISTEN_MAX], nd = 0;
 	pid_t			 pid, netpid;
 
 	resolver_defaults(&conf);
@@ -165,8 +179,12 @@ cmd_daemon(int argc, char *argv[])
 			continue;
 		switch (ch) {
 		case 'l':
-			if (n == LISTEN_MAX)
+			if (n == LISTEN_MAX || nd == LISTEN_MAX)
 				fatalx("-l: at most %d sockets", LISTEN_MAX);
+			if (listen_tlsrpt(optarg, &dfd[nd])) {
+				nd++;
+				break;
+			}
 			listen_spec(optarg, &fd[n], &proto[n]);
 			n++;
 			break;
@@ -177,7 +195,7 @@ cmd_daemon(int argc, char *argv[])
 			usage_cmd("daemon");
 		}
 	}
-	if (optind != argc || n == 0)
+	if (optind != argc || (n == 0 && nd == 0))
 		usage_cmd("daemon");
 	signal(SIGPIPE, SIG_IGN);
 	ctl = spawner_start(&conf, user, &pid);
@@ -192,6 +210,9 @@ cmd_daemon(int argc, char *argv[])
 	for (i = 0; i < n; i++)
 		if (server_add(srv, fd[i], proto[i]) == -1)
 			fatalx("cannot serve a socket");
+	for (i = 0; i < nd; i++)
+		if (rpt_dgram_serve(base, dfd[i], vc) == -1)
+			fatalx("cannot serve a TLS reporting socket");
 	vcache_on_ready(vc, daemon_ready, NULL);
 	netproc_watch(base);
 	event_base_dispatch(base);

@@ -88,6 +88,7 @@ __dead void	 fatalx(const char *, ...)
 #define IPC_QUERY	1	/* front -> network: domain */
 #define IPC_VERDICT	2	/* network -> front: verdict */
 #define IPC_READY	3	/* network -> front: set up, privileges gone */
+#define IPC_RESULT	4	/* front -> network: a TLS reporting result */
 typedef void	(*ipc_msg_cb)(void *, uint32_t, uint32_t, const uint8_t *,
 		    size_t);
 typedef void	(*ipc_eof_cb)(void *);
@@ -96,6 +97,7 @@ struct ipc	*ipc_new(struct event_base *, int, ipc_msg_cb, ipc_eof_cb,
 int		 ipc_send(struct ipc *, uint32_t, uint32_t, const void *,
 		    size_t);
 void		 ipc_free(struct ipc *);
+size_t		 ipc_queued(struct ipc *);
 ssize_t		 ipc_frame(const uint8_t *, size_t, uint32_t *, uint32_t *,
 		    size_t *);
 
@@ -104,6 +106,32 @@ int		 vwire_pack(const struct verdict *, struct evbuffer *);
 int		 vwire_unpack(const uint8_t *, size_t, struct verdict *);
 void		 vwire_clear(struct verdict *);
 void		 vwire_defer(struct verdict *, const char *, const char *);
+
+/* rptwire.c: TLS reporting results, front -> network process */
+struct rpt_result;
+struct rpt_wire;
+int		 rptwire_pack(const struct rpt_result *, struct evbuffer *);
+int		 rptwire_unpack(const uint8_t *, size_t, struct rpt_wire *);
+
+/*
+ * rptfront.c: TLS reporting in the front process.  rpt_submit() is how
+ * a delivery outcome reaches the results: see its comment.
+ */
+#define RPT_MAP_NAME	"tlsrpt"	/* socketmap: answers with the
+					   attributes of Postfix 3.10+ */
+struct vcache;
+int		 rpt_submit(struct vcache *, const struct rpt_result *);
+int		 rpt_policy_of(const struct verdict *, const char *,
+		    struct rpt_result *, const char **, const char **);
+int		 rpt_dgram_listen(const char *);
+int		 rpt_dgram_serve(struct event_base *, int, struct vcache *);
+int		 rpt_exim_event(struct vcache *, const char *, size_t, char *,
+		    size_t);
+int		 rpt_map_requested(const char *, size_t, const char *);
+void		 reply_postfix_tlsrpt(const struct verdict *, char *, size_t);
+
+/* cmd_report.c */
+int		 cmd_report(int, char **);
 
 /* netproc.c */
 __dead void	 netproc_run(int, const struct resolver_conf *, const char *);
@@ -150,6 +178,7 @@ int		 vcache_relink(struct vcache *, int);
 void		 vcache_on_down(struct vcache *, long (*)(void *), void *);
 const char	*vcache_answer(struct vcache *, const struct verdict *,
 		    enum proto, size_t *);
+int		 vcache_send(struct vcache *, uint32_t, const void *, size_t);
 
 /* reply.c: what Postfix and Exim are told */
 #define REPLY_MAX	2048
@@ -169,6 +198,7 @@ int		 netstring_parse(const char *, size_t, size_t, size_t *,
 /* proto.c: the requests of the daemon's sockets, without I/O */
 #define SOCKETMAP_MAX	1100	/* "name key": a name and a domain */
 #define EXIM_LINE_MAX	300
+#define EXIM_EVENT_MAX	1000	/* "tlsrpt ..." lines; < PROTO_REQ_MAX */
 #define PROTO_REQ_MAX	(SOCKETMAP_MAX + 6)	/* "1100:...," */
 #define PROTO_BAD	-1
 #define PROTO_MORE	0
@@ -176,6 +206,7 @@ int		 netstring_parse(const char *, size_t, size_t, size_t *,
 int		 proto_next(enum proto, const char *, size_t, int,
 		    const char **, size_t *, size_t *);
 int		 proto_key(const char *, size_t, char *, size_t);
+size_t		 proto_exim_max(const char *, size_t);
 
 /* server.c: the daemon's sockets */
 struct server;

@@ -154,6 +154,13 @@ ipc_send(struct ipc *ipc, uint32_t type, uint32_t id, const void *payload,
 	return 0;
 }
 
+/* Bytes sent but not written yet: what a sender may bound itself by. */
+size_t
+ipc_queued(struct ipc *ipc)
+{
+	return evbuffer_get_length(bufferevent_get_output(ipc->bev));
+}
+
 void
 ipc_free(struct ipc *ipc)
 {

@@ -50,6 +50,11 @@ static const struct cmd {
 	    "[-j] [-a anchor] [-c cafile] [-r resolver] [-s statedir] "
 	    "domain ...",				"stdio rpath wpath cpath inet" },
 	{ "record",	cmd_record,	"[-j] [string ...]",	"stdio" },
+	{ "report",	cmd_report,
+	    "show | json | send [-fn] [-a anchor] [-C contact] "
+	    "[-c cafile] [-d day] [-F from] [-m sendmail] [-o organization] "
+	    "[-r resolver] [-s statedir] [-u user] [-w seconds] [domain ...]",
+	    "stdio rpath wpath cpath flock inet dns proc exec getpw id" },
 	{ "table",	cmd_table,	"[name] [socket]",	"stdio unix" },
 };
 

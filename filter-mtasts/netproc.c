@@ -52,6 +52,7 @@
 struct netproc {
 	struct resolver	*r;
 	struct ipc	*ipc;
+	struct rptstore	*rpt;		/* NULL: no TLS reporting */
 };
 
 struct netreq {
@@ -127,6 +128,49 @@ net_verdict(void *arg, const struct verdict *v)
 	free(req);
 }
 
+/*
+ * TLS reporting: the one writer of the results (rptstore.c).  What has
+ * no room is said in the log, at most once a minute.
+ */
+static void
+rpt_record(struct netproc *np, const struct rpt_result *r, size_t n)
+{
+	static time_t		 last;
+	static unsigned long	 unsaid;
+	time_t			 now = time(NULL);
+	size_t			 i;
+
+	for (i = 0; i < n; i++) {
+		if (rptstore_add(np->rpt, now, &r[i]) == RPT_ADD_OK)
+			continue;
+		if (now - last < 60) {
+			unsaid++;
+			continue;
+		}
+		log_warnx("TLS reporting: a result for %s was not recorded "
+		    "whole (no room, or not valid)%s", r[i].domain, unsaid ?
+		    " (and more since the last such message)" : "");
+		last = now;
+		unsaid = 0;
+	}
+}
+
+/* The failures a pass found before any connection (verdict.c). */
+static void
+net_pass_rpt(void *arg, const struct rpt_result *r, size_t n)
+{
+	rpt_record(arg, r, n);
+}
+
+static void
+net_result(struct netproc *np, const uint8_t *p, size_t len)
+{
+	struct rpt_wire	 rw;
+
+	if (np->rpt != NULL && rptwire_unpack(p, len, &rw) == 0)
+		rpt_record(np, &rw.r, 1);
+}
+
 static void
 net_msg(void *arg, uint32_t type, uint32_t id, const uint8_t *p, size_t len)
 {
@@ -134,7 +178,10 @@ net_msg(void *arg, uint32_t type, uint32_t id, const uint8_t *p, size_t len)
 	struct netreq	*req;
 	struct verdict	 v;
 
-	(void)len;
+	if (type == IPC_RESULT) {
+		net_result(np, p, len);
+		return;
+	}
 	if (type != IPC_QUERY)
 		return;
 	memset(&v, 0, sizeof(v));
@@ -226,6 +273,13 @@ netproc_run(int fd, const struct resolver_conf *conf, const char *user)
 	if ((np.r = resolver_new(base, conf, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
 	privdrop(user, conf->statedir);
+	np.rpt = NULL;
+	if (resolver_cache(np.r) != NULL &&
+	    (np.rpt = rptstore_open(cache_dirfd(resolver_cache(np.r)),
+	    time(NULL), err, sizeof(err))) == NULL)
+		log_warnx("TLS reporting: %s; no results are recorded", err);
+	if (np.rpt != NULL)
+		resolver_on_pass(np.r, net_pass_rpt, &np);
 	sandbox_network();
 	if ((np.ipc = ipc_new(base, fd, net_msg, net_eof, &np)) == NULL ||
 	    ipc_send(np.ipc, IPC_READY, 0, NULL, 0) == -1)

@@ -45,16 +45,27 @@ socketmap_next(const char *buf, size_t len, const char **key,
 	return PROTO_REQ;
 }
 
+/*
+ * How long a line may be: a domain's, or an event for TLS reporting
+ * (rptfront.c), which names a domain, a host and what happened.
+ */
+size_t
+proto_exim_max(const char *buf, size_t len)
+{
+	return len >= 7 && memcmp(buf, "tlsrpt ", 7) == 0 ? EXIM_EVENT_MAX :
+	    EXIM_LINE_MAX;
+}
+
 /* A line ending in LF or CRLF; at the end, what is left without one. */
 static int
 exim_next(const char *buf, size_t len, int eof, const char **key,
     size_t *keylen, size_t *used)
 {
 	const char	*lf;
-	size_t		 n;
+	size_t		 n, max = proto_exim_max(buf, len);
 
 	if ((lf = memchr(buf, '\n', len)) == NULL) {
-		if (len > EXIM_LINE_MAX)
+		if (len > max)
 			return PROTO_BAD;
 		if (!eof || len == 0)
 			return PROTO_MORE;
@@ -66,7 +77,7 @@ exim_next(const char *buf, size_t len, int eof, const char **key,
 	*used = n + 1;
 	if (n > 0 && buf[n - 1] == '\r')
 		n--;
-	if (n > EXIM_LINE_MAX)
+	if (n > max)
 		return PROTO_BAD;
 	*key = buf;
 	*keylen = n;

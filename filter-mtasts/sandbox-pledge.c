@@ -22,14 +22,15 @@
 
 /*
  * OpenBSD: after privdrop(), the network process needs sockets and the
- * cache directory it was chrooted into; the front only its descriptors
- * and UNIX sockets.
+ * cache directory it was chrooted into, and flock(2) for the TLS
+ * reporting results it writes (rptstore.c); the front only its
+ * descriptors and UNIX sockets.
  */
 
 void
 sandbox_network(void)
 {
-	if (pledge("stdio rpath wpath cpath inet", NULL) == -1)
+	if (pledge("stdio rpath wpath cpath flock inet", NULL) == -1)
 		fatal("pledge");
 }
 

@@ -262,6 +262,20 @@ static const struct rule network_rules[] = {
 	ALLOW(renameat, NULL),
 	ALLOW(unlinkat, NULL),
 	ALLOW(fsync, NULL),
+
+	/*
+	 * The results of TLS reporting (lib/rptstore.c): a day's file,
+	 * locked, records written and counters updated in place, a torn
+	 * tail cut off; days made and, past their time, listed and
+	 * removed.
+	 */
+	ALLOW(flock, NULL),
+	ALLOW(pread64, NULL),
+	ALLOW(pwrite64, NULL),
+	ALLOW(ftruncate, NULL),
+	ALLOW(mkdirat, NULL),
+	ALLOW(getdents64, NULL),
+	ALLOW(lseek, NULL),
 	END
 };
 
@@ -298,6 +312,9 @@ static const struct rule front_rules[] = {
 	 */
 	ALLOW(sendto, NULL),
 	ALLOW(recvmsg, NULL),
+
+	/* The datagrams of Postfix's TLSRPT library (-l tlsrpt=). */
+	ALLOW(recvfrom, NULL),
 	END
 };
 

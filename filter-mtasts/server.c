@@ -84,6 +84,7 @@ struct request {
 	struct vwaiter		*w;
 	struct event		 timer;
 	int			 done;
+	int			 tlsrpt;	/* the socketmap "tlsrpt" */
 	char			 reply[REPLY_MAX];
 };
 TAILQ_HEAD(requests, request);
@@ -144,6 +145,7 @@ req_get(struct server *srv)
 	r->c = NULL;
 	r->w = NULL;
 	r->done = 0;
+	r->tlsrpt = 0;
 	return r;
 }
 
@@ -197,7 +199,9 @@ out_answer(struct client *c, const char *reply)
 static void
 set_reply(struct request *r, const struct verdict *v)
 {
-	if (r->c->l->proto == PROTO_SOCKETMAP)
+	if (r->tlsrpt)
+		reply_postfix_tlsrpt(v, r->reply, sizeof(r->reply));
+	else if (r->c->l->proto == PROTO_SOCKETMAP)
 		reply_postfix(v, r->reply, sizeof(r->reply));
 	else
 		reply_exim(v, r->reply, sizeof(r->reply));
@@ -266,7 +270,7 @@ req_queue(struct client *c, struct request *r)
  * which have no policy (NOTFOUND), Exim only asks for real domains.
  */
 static int
-client_request(struct client *c, const char *key, size_t keylen)
+client_request(struct client *c, const char *key, size_t keylen, int tlsrpt)
 {
 	struct server		*srv = c->l->srv;
 	struct request		*r;
@@ -279,6 +283,14 @@ client_request(struct client *c, const char *key, size_t keylen)
 	if (c->npending >= PENDING_MAX || (r = req_get(srv)) == NULL)
 		return -1;
 	r->c = c;
+	r->tlsrpt = tlsrpt;
+	/* TLS reporting: an Exim event, answered at once (rptfront.c) */
+	if (c->l->proto == PROTO_EXIM && rpt_exim_event(srv->vc, key, keylen,
+	    r->reply, sizeof(r->reply))) {
+		r->done = 1;
+		req_queue(c, r);
+		return 0;
+	}
 	if ((kind = proto_key(key, keylen, norm, sizeof(norm))) != 0) {
 		/* An address literal has no policy; anything else is junk. */
 		(void)snprintf(r->reply, sizeof(r->reply), "%s",
@@ -291,7 +303,7 @@ client_request(struct client *c, const char *key, size_t keylen)
 	switch (vcache_lookup(srv->vc, norm, on_verdict, r, &v, &r->w)) {
 	case VC_HIT:
 		/* Nothing ahead of it: the answer rendered once, copied. */
-		if (TAILQ_EMPTY(&c->reqs) && out_room(c) &&
+		if (!tlsrpt && TAILQ_EMPTY(&c->reqs) && out_room(c) &&
 		    (ans = vcache_answer(srv->vc, v, c->l->proto, &len)) !=
 		    NULL) {
 			memcpy(c->out + c->outlen, ans, len);
@@ -335,7 +347,9 @@ client_parse(struct client *c)
 			return -1;
 		if (r == PROTO_MORE)
 			break;
-		if (client_request(c, key, keylen) == -1)
+		if (client_request(c, key, keylen, c->l->proto ==
+		    PROTO_SOCKETMAP && rpt_map_requested(c->in + off, used,
+		    key)) == -1)
 			return -1;
 		off += used;
 		n++;

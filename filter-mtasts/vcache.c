@@ -702,6 +702,23 @@ vcache_answer(struct vcache *vc, const struct verdict *v, enum proto proto,
 }
 
 /*
+ * A message of another kind to the network process (TLS reporting
+ * results): -1 when it is not running, or has SEND_QUEUE_MAX bytes
+ * still to take, so no flood of them grows the front or holds the
+ * questions back for long.
+ */
+#define SEND_QUEUE_MAX	(1024 * 1024)
+
+int
+vcache_send(struct vcache *vc, uint32_t type, const void *p, size_t len)
+{
+	if (vc->ipc == NULL || vc->down ||
+	    ipc_queued(vc->ipc) + len > SEND_QUEUE_MAX)
+		return -1;
+	return ipc_send(vc->ipc, type, 0, p, len);
+}
+
+/*
  * The allowed MX hosts in turn, one per call: failover across retries.
  * A defer has none; after none or testing, the last enforced ones.
  */

@@ -26,34 +26,42 @@
 
 /*
  * A verdict on the wire between the processes:
- *	u32 kind, u32 nmx, u32 dane_all, u32 ttl, then NUL-terminated
- *	domain, reason, mx...
+ *	u32 kind, u32 nmx, u32 dane_all, u32 ttl, u32 tlsrpt, u32 nrpt,
+ *	then NUL-terminated domain, reason, mx..., rpt...
  * The front process trusts nothing in it: every length is checked,
- * every name must be a host name, and the bytes must add up exactly.
- * Unpacked, a verdict is one allocation: the MX pointers, then the
- * strings they and the domain and reason point to.
+ * every name must be a host name, the TLS reporting strings printable
+ * text, and the bytes must add up exactly.  Unpacked, a verdict is
+ * one allocation: the MX and TLS reporting pointers, then the strings
+ * they and the domain and reason point to.
  */
 
-#define VWIRE_HDR	16
+#define VWIRE_HDR	24
 #define VWIRE_MX_MAX	64
 
 int
 vwire_pack(const struct verdict *v, struct evbuffer *out)
 {
-	uint32_t	 n[4];
+	uint32_t	 n[6];
 	const char	*reason = v->reason != NULL ? v->reason : "";
 	size_t		 i, nmx = v->nmx < VWIRE_MX_MAX ? v->nmx : VWIRE_MX_MAX;
+	size_t		 nrpt = v->nrpt < VERDICT_RPT_MAX ? v->nrpt :
+			    VERDICT_RPT_MAX;
 
 	n[0] = htonl((uint32_t)v->kind);
 	n[1] = htonl((uint32_t)nmx);
 	n[2] = htonl(v->dane_all ? 1 : 0);
 	n[3] = htonl(v->ttl);
+	n[4] = htonl((uint32_t)v->tlsrpt);
+	n[5] = htonl((uint32_t)nrpt);
 	if (v->domain == NULL || evbuffer_add(out, n, sizeof(n)) == -1 ||
 	    evbuffer_add(out, v->domain, strlen(v->domain) + 1) == -1 ||
 	    evbuffer_add(out, reason, strlen(reason) + 1) == -1)
 		return -1;
 	for (i = 0; i < nmx; i++)
 		if (evbuffer_add(out, v->mx[i], strlen(v->mx[i]) + 1) == -1)
+			return -1;
+	for (i = 0; i < nrpt; i++)
+		if (evbuffer_add(out, v->rpt[i], strlen(v->rpt[i]) + 1) == -1)
 			return -1;
 	return 0;
 }
@@ -78,19 +86,22 @@ vwire_clear(struct verdict *v)
 }
 
 /*
- * One allocation for nmx pointers and the strings: domain, reason,
- * then the MX names, copied from src (len bytes, NUL-separated).
+ * One allocation for nmx + nrpt pointers and the strings: domain,
+ * reason, then the MX names and the TLS reporting strings, copied from
+ * src (len bytes, NUL-separated).
  */
 static int
-vwire_fill(struct verdict *v, size_t nmx, const char *src, size_t len)
+vwire_fill(struct verdict *v, size_t nmx, size_t nrpt, const char *src,
+    size_t len)
 {
 	char	*s;
 	size_t	 i;
 
-	if ((v->mem = malloc(nmx * sizeof(char *) + len)) == NULL)
+	if ((v->mem = malloc((nmx + nrpt) * sizeof(char *) + len)) == NULL)
 		return -1;
 	v->mx = nmx > 0 ? v->mem : NULL;
-	s = (char *)v->mem + nmx * sizeof(char *);
+	v->rpt = nrpt > 0 ? (char **)v->mem + nmx : NULL;
+	s = (char *)v->mem + (nmx + nrpt) * sizeof(char *);
 	memcpy(s, src, len);
 	v->domain = s;
 	s += strlen(s) + 1;
@@ -99,7 +110,12 @@ vwire_fill(struct verdict *v, size_t nmx, const char *src, size_t len)
 		s += strlen(s) + 1;
 		v->mx[i] = s;
 	}
+	for (i = 0; i < nrpt; i++) {
+		s += strlen(s) + 1;
+		v->rpt[i] = s;
+	}
 	v->nmx = nmx;
+	v->nrpt = nrpt;
 	return 0;
 }
 
@@ -115,7 +131,7 @@ vwire_defer(struct verdict *v, const char *domain, const char *reason)
 	v->ttl = VERDICT_TTL_DEFER;
 	n = snprintf(buf, sizeof(buf), "%.*s%c%.*s", DNS_NAME_MAX, domain,
 	    '\0', VERDICT_REASON_MAX - 1, reason);
-	if (n < 0 || vwire_fill(v, 0, buf, (size_t)n + 1) == -1) {
+	if (n < 0 || vwire_fill(v, 0, 0, buf, (size_t)n + 1) == -1) {
 		/* Out of memory: still a defer, with static strings. */
 		v->domain = "";
 		v->reason = "out of memory";
@@ -128,7 +144,7 @@ vwire_unpack(const uint8_t *buf, size_t len, struct verdict *v)
 	const uint8_t	*p = buf + VWIRE_HDR, *end = buf + len, *strs;
 	const char	*s;
 	char		 norm[DNS_NAME_MAX + 1];
-	uint32_t	 n[4];
+	uint32_t	 n[6];
 	size_t		 i;
 
 	memset(v, 0, sizeof(*v));
@@ -138,9 +154,11 @@ vwire_unpack(const uint8_t *buf, size_t len, struct verdict *v)
 	v->kind = ntohl(n[0]);
 	v->dane_all = ntohl(n[2]) == 1;
 	v->ttl = ntohl(n[3]);
+	v->tlsrpt = (int)ntohl(n[4]);
 	if (ntohl(n[0]) > VERDICT_DEFER || ntohl(n[1]) > VWIRE_MX_MAX ||
 	    ntohl(n[2]) > 1 || (ntohl(n[2]) == 1 && v->kind != VERDICT_DANE) ||
-	    v->ttl > VERDICT_TTL_MAX)
+	    v->ttl > VERDICT_TTL_MAX || ntohl(n[4]) > VERDICT_RPT_UNKNOWN ||
+	    ntohl(n[5]) > VERDICT_RPT_MAX)
 		return -1;
 	/* The domain as the front names it: normalised, or refused. */
 	if ((s = next_string(&p, end, DNS_NAME_MAX)) == NULL ||
@@ -158,7 +176,13 @@ vwire_unpack(const uint8_t *buf, size_t len, struct verdict *v)
 		if ((s = next_string(&p, end, DNS_NAME_MAX)) == NULL ||
 		    !dns_hostname_valid(s, strlen(s)))
 			return -1;
+	/* TLS reports and the Postfix map quote them: printable, not empty */
+	for (i = 0; i < ntohl(n[5]); i++)
+		if ((s = next_string(&p, end, VERDICT_RPT_STR_MAX)) == NULL ||
+		    s[0] == '\0' || !rpt_text_valid(s))
+			return -1;
 	if (p != end)
 		return -1;
-	return vwire_fill(v, ntohl(n[1]), (const char *)strs, end - strs);
+	return vwire_fill(v, ntohl(n[1]), ntohl(n[5]), (const char *)strs,
+	    end - strs);
 }

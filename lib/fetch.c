@@ -69,8 +69,10 @@ struct fetch {
 	struct tls		*tls;
 	struct event		 io, timer;
 	struct timespec		 deadline;	/* CLOCK_MONOTONIC */
-	char			 req[DNS_NAME_MAX + 160];
+	char			*req;		/* the request, whole */
 	size_t			 reqlen, reqoff;
+	int			 post;		/* only the status matters */
+	int			 status;		/* of a post's answer */
 	char			*buf;
 	size_t			 len, cap;
 	struct http_parser	 hp;
@@ -187,6 +189,7 @@ fetch_teardown(struct fetch *f)
 		close(f->fd);
 	http_parser_free(&f->hp);
 	free(f->buf);
+	free(f->req);
 	free(f);
 	fetcher_run(fr);
 }
@@ -200,6 +203,9 @@ fetch_finish(struct fetch *f, int ok, const char *body, size_t len)
 	res.ok = ok;
 	res.body = (char *)body;
 	res.len = len;
+	res.status = f->status;
+	res.stage = f->state <= F_CONNECT ? FETCH_STAGE_CONNECT :
+	    f->state == F_HANDSHAKE ? FETCH_STAGE_TLS : FETCH_STAGE_HTTP;
 	(void)snprintf(res.err, sizeof(res.err), "%s", f->err);
 	/* For a diagnosis: the certificate, once the handshake is done. */
 	res.tls_failed = f->state == F_HANDSHAKE;
@@ -343,6 +349,39 @@ fetch_room(struct fetch *f)
 }
 
 /*
+ * The answer to a post: its status line is all that counts (RFC 8460
+ * 5.2: "typically a 200 or 201"), any 2xx is taken.  1 when the fetch
+ * is over.
+ */
+static int
+post_status(struct fetch *f, int eof)
+{
+	const char	*lf;
+	int		 st;
+
+	if ((lf = memchr(f->buf, '\n', f->len)) == NULL) {
+		if (!eof && f->len < HTTP_HEADER_MAX)
+			return 0;
+		fetch_fail(f, "%s", "no HTTP status line");
+		return 1;
+	}
+	if (lf - f->buf < 12 || memcmp(f->buf, "HTTP/1.", 7) != 0 ||
+	    f->buf[8] != ' ' || sscanf(f->buf + 9, "%3d", &st) != 1 ||
+	    st < 100 || st > 599) {
+		fetch_fail(f, "%s", "not an HTTP status line");
+		return 1;
+	}
+	f->status = st;
+	if (st >= 200 && st <= 299) {
+		fetch_finish(f, 1, NULL, 0);
+		return 1;
+	}
+	(void)snprintf(f->err, sizeof(f->err), "HTTP status %d", st);
+	fetch_finish(f, 0, NULL, 0);
+	return 1;
+}
+
+/*
  * At most READ_BURST reads, each handed to the parser, which goes on
  * where it stopped; then back to the loop, so that the timer and the
  * other fetches have their turn however fast the server sends.
@@ -369,6 +408,11 @@ fetch_read(struct fetch *f)
 			return;
 		eof = r == 0;
 		f->len += r;
+		if (f->post) {
+			if (post_status(f, eof))
+				return;
+			continue;
+		}
 		st = http_parser_feed(&f->hp, f->buf, f->len, eof, &resp,
 		    f->err, sizeof(f->err));
 		if (st == HTTP_DONE) {
@@ -465,6 +509,54 @@ fetch_kick(int fd, short ev, void *arg)
 	fetcher_run(f->fr);
 }
 
+/* The request headers in req (len bytes), the body after: one buffer. */
+static char *
+realloc_body(char *req, size_t len, const void *body, size_t blen)
+{
+	char	*nr;
+
+	if ((nr = realloc(req, len + blen + 1)) == NULL) {
+		free(req);
+		return NULL;
+	}
+	memcpy(nr + len, body, blen);
+	nr[len + blen] = '\0';
+	return nr;
+}
+
+/* A fetch in line, its request req (taken over), or NULL. */
+static struct fetch *
+fetch_queue(struct fetcher *fr, const char *host, char *req, size_t reqlen,
+    const struct sockaddr_storage *addrs, size_t naddrs, fetch_cb cb,
+    void *arg)
+{
+	struct fetch	*f;
+	struct timeval	 now = { 0, 0 };
+
+	if (req == NULL || (f = calloc(1, sizeof(*f))) == NULL) {
+		free(req);
+		return NULL;
+	}
+	f->fr = fr;
+	f->fd = -1;
+	f->cb = cb;
+	f->arg = arg;
+	f->state = F_QUEUED;
+	f->req = req;
+	f->reqlen = reqlen;
+	http_parser_init(&f->hp);
+	(void)snprintf(f->host, sizeof(f->host), "%s", host);
+	f->naddrs = naddrs < FETCH_ADDRS ? naddrs : FETCH_ADDRS;
+	memcpy(f->addrs, addrs, f->naddrs * sizeof(*addrs));
+	event_set(&f->io, -1, 0, fetch_kick, f);
+	event_base_set(fr->base, &f->io);
+	evtimer_set(&f->timer, fetch_kick, f);
+	event_base_set(fr->base, &f->timer);
+	TAILQ_INSERT_TAIL(&fr->queue, f, entry);
+	evtimer_add(&f->timer, &now);
+	return f;
+}
+
 /*
  * The callback always runs later from the loop; the handle is gone
  * once it has run.  No HTTP caching: a plain GET, no validators.
@@ -474,32 +566,53 @@ fetch_start(struct fetcher *fr, const char *host,
     const struct sockaddr_storage *addrs, size_t naddrs, fetch_cb cb,
     void *arg)
 {
+	char	*req;
+	int	 n;
+
+	if ((n = asprintf(&req, "GET " POLICY_PATH " HTTP/1.1\r\n"
+	    "Host: %.*s\r\nUser-Agent: filter-mtasts\r\nAccept: text/plain\r\n"
+	    "Connection: close\r\n\r\n", DNS_NAME_MAX, host)) == -1)
+		return NULL;
+	return fetch_queue(fr, host, req, (size_t)n, addrs, naddrs, cb, arg);
+}
+
+/* The path and content type must be one line each: callers check. */
+struct fetch *
+fetch_post(struct fetcher *fr, const char *host, const char *path,
+    const char *ctype, const void *body, size_t len,
+    const struct sockaddr_storage *addrs, size_t naddrs, fetch_cb cb,
+    void *arg)
+{
 	struct fetch	*f;
-	struct timeval	 now = { 0, 0 };
+	char		*req;
 	int		 n;
 
-	if ((f = calloc(1, sizeof(*f))) == NULL)
+	if (len > RPT_REPORT_MAX || strpbrk(path, "\r\n ") != NULL ||
+	    strpbrk(ctype, "\r\n") != NULL)
 		return NULL;
-	f->fr = fr;
-	f->fd = -1;
-	f->cb = cb;
-	f->arg = arg;
-	f->state = F_QUEUED;
-	http_parser_init(&f->hp);
-	(void)snprintf(f->host, sizeof(f->host), "%s", host);
-	f->naddrs = naddrs < FETCH_ADDRS ? naddrs : FETCH_ADDRS;
-	memcpy(f->addrs, addrs, f->naddrs * sizeof(*addrs));
-	n = snprintf(f->req, sizeof(f->req), "GET " POLICY_PATH " HTTP/1.1\r\n"
-	    "Host: %s\r\nUser-Agent: filter-mtasts\r\nAccept: text/plain\r\n"
-	    "Connection: close\r\n\r\n", f->host);
-	f->reqlen = n > 0 ? (size_t)n : 0;
-	event_set(&f->io, -1, 0, fetch_kick, f);
-	event_base_set(fr->base, &f->io);
-	evtimer_set(&f->timer, fetch_kick, f);
-	event_base_set(fr->base, &f->timer);
-	TAILQ_INSERT_TAIL(&fr->queue, f, entry);
-	evtimer_add(&f->timer, &now);
+	if ((n = asprintf(&req, "POST %s HTTP/1.1\r\nHost: %.*s\r\n"
+	    "User-Agent: filter-mtasts\r\nContent-Type: %s\r\n"
+	    "Content-Length: %zu\r\nConnection: close\r\n\r\n", path,
+	    DNS_NAME_MAX, host, ctype, len)) == -1)
+		return NULL;
+	if ((req = realloc_body(req, (size_t)n, body, len)) == NULL)
+		return NULL;
+	if ((f = fetch_queue(fr, host, req, (size_t)n + len, addrs, naddrs,
+	    cb, arg)) != NULL)
+		f->post = 1;
 	return f;
+}
+
+/*
+ * Whether a failed handshake's error is about the certificate: the
+ * PKIX path or the name (RFC 8460 4.3.2, sts-webpki-invalid), rather
+ * than the connection or the protocol.
+ */
+int
+fetch_tls_is_pkix(const char *err)
+{
+	return strstr(err, "certificate") != NULL ||
+	    strstr(err, "verif") != NULL || strstr(err, "name `") != NULL;
 }
 
 void

@@ -259,10 +259,19 @@ struct fetcher;
 struct fetch;
 struct sockaddr_storage;
 
+/* Where a fetch failed, for TLS reporting (RFC 8460 4.3.2). */
+enum fetch_stage {
+	FETCH_STAGE_CONNECT,	/* before TLS: no address, refused */
+	FETCH_STAGE_TLS,	/* the handshake: PKIX, name, protocol */
+	FETCH_STAGE_HTTP	/* the response */
+};
+
 struct fetch_result {
 	int		 ok;
 	char		*body;		/* valid while the callback runs */
 	size_t		 len;
+	int		 status;	/* HTTP status; of a post: any */
+	enum fetch_stage stage;		/* of a failure */
 	char		 err[STS_ERR_MAX];
 	int		 tls_failed;	/* in the handshake or its checks */
 	int64_t		 cert_not_after;	/* the host's leaf, 0: unknown */
@@ -276,6 +285,15 @@ struct fetcher	*fetcher_new(struct event_base *, const char *, int, int,
 void		 fetcher_free(struct fetcher *);
 struct fetch	*fetch_start(struct fetcher *, const char *,
 		    const struct sockaddr_storage *, size_t, fetch_cb, void *);
+/*
+ * A POST under the same rules (PKIX and name, no redirect, the time
+ * limit), for TLS reports: host, path, content type and body, copied.
+ * ok is set for a 2xx status; the result carries the status.
+ */
+struct fetch	*fetch_post(struct fetcher *, const char *, const char *,
+		    const char *, const void *, size_t,
+		    const struct sockaddr_storage *, size_t, fetch_cb, void *);
+int		 fetch_tls_is_pkix(const char *);
 void		 fetch_cancel(struct fetch *);
 
 /*
@@ -618,7 +636,23 @@ struct verdict {
 	char		**notes;	/* how it was reached, for humans */
 	size_t		 nnotes;
 	void		*mem;		/* the front's copy */
+	int		 tlsrpt;	/* VERDICT_RPT_*: _smtp._tls record */
+	char		**rpt;		/* the policy as TLS reports name it */
+	size_t		 nrpt;
 };
+
+/*
+ * What a verdict tells TLS reporting (RFC 8460): whether the domain
+ * publishes a TLSRPT record, and its policy: for sts verdicts the
+ * policy lines ("version: STSv1", "mode: ...", "mx: ...",
+ * "max_age: ..."), for dane verdicts one "HOST U S M HEX" per TLSA
+ * record of each MX host.
+ */
+#define VERDICT_RPT_NO		0	/* no record: nothing is reported */
+#define VERDICT_RPT_YES		1
+#define VERDICT_RPT_UNKNOWN	2	/* the lookup did not answer in time */
+#define VERDICT_RPT_MAX		64	/* strings */
+#define VERDICT_RPT_STR_MAX	600	/* bytes of one, NUL excluded */
 
 struct resolver_conf {
 	const char	*forwarder;	/* NULL: /etc/resolv.conf */
@@ -633,7 +667,10 @@ struct resolver_conf {
 
 struct resolver;
 struct pass_waiter;
+struct rpt_result;
 typedef void	(*verdict_cb)(void *, const struct verdict *);
+/* Once per pass: the failures it found before any connection. */
+typedef void	(*pass_rpt_cb)(void *, const struct rpt_result *, size_t);
 
 struct resolver	*resolver_new(struct event_base *, const struct resolver_conf *,
 		    char *, size_t);
@@ -644,6 +681,195 @@ struct pass_waiter *resolver_query(struct resolver *, const char *, verdict_cb,
 		    void *);
 void		 resolver_cancel(struct pass_waiter *);
 size_t		 resolver_passes(const struct resolver *);
+void		 resolver_on_pass(struct resolver *, pass_rpt_cb, void *);
 const char	*verdict_name(enum verdict_kind);
+
+/*
+ * TLS reporting (RFC 8460).  A result is what one SMTP session, or one
+ * pass that found a policy failure before any session, tells the
+ * report of a domain: the policy applied, whether the session failed,
+ * and the failures seen, each a detail of RFC 8460 4.4.
+ */
+enum rpt_policy_type {
+	RPT_P_NONE,		/* "no-policy-found" */
+	RPT_P_STS,
+	RPT_P_TLSA,
+	RPT_P_N
+};
+
+/* RFC 8460 4.3 result types; libtlsrpt's codes in comments. */
+enum rpt_result_type {
+	RPT_R_STARTTLS_NOT_SUPPORTED,	/* 201 */
+	RPT_R_CERT_HOST_MISMATCH,	/* 202 */
+	RPT_R_CERT_NOT_TRUSTED,		/* 203 */
+	RPT_R_CERT_EXPIRED,		/* 204 */
+	RPT_R_VALIDATION_FAILURE,	/* 205 */
+	RPT_R_STS_POLICY_FETCH_ERROR,	/* 301 */
+	RPT_R_STS_POLICY_INVALID,	/* 302 */
+	RPT_R_STS_WEBPKI_INVALID,	/* 303 */
+	RPT_R_TLSA_INVALID,		/* 304 */
+	RPT_R_DNSSEC_INVALID,		/* 305 */
+	RPT_R_DANE_REQUIRED,		/* 306 */
+	RPT_R_N
+};
+
+#define RPT_STR_MAX	1024	/* bytes of one string, NUL excluded */
+#define RPT_STRS_MAX	64	/* policy strings, or mx patterns */
+#define RPT_DETAILS_MAX	16	/* failure details of one result */
+
+struct rpt_detail {
+	enum rpt_result_type	 type;
+	const char		*sending_ip;	/* each NULL or "" when */
+	const char		*mx_host;	/* not known */
+	const char		*mx_helo;
+	const char		*receiving_ip;
+	const char		*additional;	/* a URI */
+	const char		*reason;	/* failure-reason-code */
+};
+
+struct rpt_result {
+	const char		*domain;	/* whose rua gets the report */
+	enum rpt_policy_type	 policy;
+	const char		*policy_domain;
+	const char *const	*strings;	/* policy-string */
+	size_t			 nstrings;
+	const char *const	*mx;		/* mx-host patterns */
+	size_t			 nmx;
+	int			 failed;	/* the session's outcome */
+	const struct rpt_detail	*details;
+	size_t			 ndetails;
+};
+
+/* rpt.c: names and checks. */
+const char	*rpt_policy_name(enum rpt_policy_type);
+const char	*rpt_result_name(enum rpt_result_type);
+int		 rpt_result_from_name(const char *);
+int		 rpt_result_from_code(long);
+int		 rpt_result_valid(const struct rpt_result *);
+int		 rpt_text_valid(const char *);
+void		 rpt_day_name(int64_t, char *, size_t);
+int		 rpt_day_parse(const char *, int64_t *);
+
+/*
+ * rptstore.c: results on disk, per UTC day, written by one process
+ * (the network process), read by the report command.  See the
+ * comment at the top of rptstore.c for the format and its bounds.
+ */
+#define RPT_DIR		".tlsrpt"
+#define RPT_DAY_MAX	(32 * 1024 * 1024)	/* bytes of a day's file */
+#define RPT_REC_MAX	32768			/* bytes of a record */
+#define RPT_POLICY_DETAILS_MAX	100	/* distinct details per policy */
+#define RPT_KEEP_DAYS	8		/* days kept, today included */
+#define RPT_ADD_OK	0
+#define RPT_ADD_PARTLY	1		/* a detail had no room */
+#define RPT_ADD_DROPPED	-1		/* no room, or not valid */
+
+struct rptstore;
+struct rptstore_stats {
+	char		 day[16];
+	uint64_t	 bytes;		/* of today's file */
+	uint64_t	 records;
+	uint64_t	 dropped;	/* results with no room, since open */
+	uint64_t	 details_dropped;
+};
+
+struct rptstore	*rptstore_open(int, int64_t, char *, size_t);
+int		 rptstore_add(struct rptstore *, int64_t,
+		    const struct rpt_result *);
+void		 rptstore_stats(const struct rptstore *,
+		    struct rptstore_stats *);
+void		 rptstore_close(struct rptstore *);
+void		 rptstore_expire(int, int64_t);
+
+/* A day read back, every file of it merged: what reports are made of. */
+struct rpt_dagg {
+	char		*strs[7];	/* type, sending ip, mx host, helo,
+					   receiving ip, additional, reason */
+	uint64_t	 count;
+};
+
+struct rpt_pagg {
+	char		*domain;
+	enum rpt_policy_type type;
+	char		*policy_domain;
+	char		**strings;
+	size_t		 nstrings;
+	char		**mx;
+	size_t		 nmx;
+	uint64_t	 ok, failed, details_dropped;
+	struct rpt_dagg	*details;
+	size_t		 ndetails;
+};
+
+struct rptday {
+	char		 day[16];
+	struct rpt_pagg	*pol;		/* sorted by domain */
+	size_t		 npol;
+	uint64_t	 torn;		/* bytes skipped at the ends of files */
+};
+
+struct rptday	*rptday_load(int, const char *, char *, size_t);
+void		 rptday_free(struct rptday *);
+size_t		 rptday_first(const struct rptday *, const char *);
+int		 rptday_record_parse(const uint8_t *, size_t, size_t *);
+
+/* rptreport.c: a report as RFC 8460 4.4 JSON, and gzip of it. */
+struct rpt_meta {
+	const char	*organization;
+	const char	*contact;
+	const char	*report_id;
+	int64_t		 start, end;	/* the day: [start, end] seconds */
+};
+
+struct rpt_buf {
+	char		*p;
+	size_t		 len, cap;
+	int		 err;		/* out of memory or too big */
+};
+
+#define RPT_REPORT_MAX	(10 * 1024 * 1024)	/* JSON or gzip, bytes */
+
+void		 rpt_buf_add(struct rpt_buf *, const void *, size_t);
+void		 rpt_buf_str(struct rpt_buf *, const char *);
+void		 rpt_buf_json(struct rpt_buf *, const char *);
+void		 rpt_buf_free(struct rpt_buf *);
+int		 rpt_report_json(const struct rptday *, const char *,
+		    const struct rpt_meta *, struct rpt_buf *, uint64_t *);
+int		 rpt_gzip(const void *, size_t, struct rpt_buf *);
+
+/* rptrecord.c: the _smtp._tls TXT record (RFC 8460 3). */
+#define RPT_RUA_MAX	8
+struct rpt_record {
+	char		*rua[RPT_RUA_MAX];	/* mailto: and https: only */
+	size_t		 nrua;
+};
+int		 rpt_record_parse(const char *, size_t, struct rpt_record *);
+int		 rpt_record_from_dns(const struct dns_msg *,
+		    struct rpt_record *);
+void		 rpt_record_free(struct rpt_record *);
+
+/*
+ * rptdgram.c: a datagram of the TLSRPT client library Postfix 3.10
+ * and later use (libtlsrpt, datagram protocol version 1), parsed
+ * strictly: every result it holds, pointing into dg.
+ */
+#define RPT_DGRAM_MAX		65536
+#define RPT_DGRAM_POLICIES	8
+struct rpt_dgram {
+	struct rpt_result	 res[RPT_DGRAM_POLICIES];
+	size_t			 nres;
+	const char		*str[RPT_DGRAM_POLICIES * 2 * RPT_STRS_MAX];
+	struct rpt_detail	 det[RPT_DGRAM_POLICIES * RPT_DETAILS_MAX];
+	char			 buf[RPT_DGRAM_MAX + 1];
+};
+int		 rpt_dgram_parse(const char *, size_t, struct rpt_dgram *,
+		    char *, size_t);
+
+/* A result unpacked from the front's message (filter-mtasts/rptwire.c). */
+struct rpt_wire {
+	struct rpt_result	 r;
+	const char		*str[2 * RPT_STRS_MAX];
+	struct rpt_detail	 det[RPT_DETAILS_MAX];
+};
 
 #endif /* MTASTS_H */

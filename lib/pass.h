@@ -53,6 +53,8 @@ struct host {
 	enum dns_sec		 a_sec, aaaa_sec;
 	size_t			 nusable, ntlsa;
 	char			 why[HOST_WHY_MAX];
+	char			**tlsa;		/* "U S M HEX", for TLSRPT */
+	size_t			 ntlsa_str;
 };
 
 enum fetch_outcome {
@@ -108,6 +110,7 @@ struct pass {
 	int			 have_fresh;
 	enum fetch_outcome	 fetch;
 	char			 fetch_why[WHY_MAX];
+	int			 fetch_rt;	/* its RFC 8460 result type */
 	struct dns_waiter	*wpa, *wpaaaa;
 	int			 pa_pending;
 	struct sockaddr_storage	 paddrs[8];
@@ -116,6 +119,12 @@ struct pass {
 
 	struct verdict		 v;
 	char			 reason[VERDICT_REASON_MAX];
+
+	/* TLS reporting (RFC 8460) */
+	struct dns_waiter	*wrpt;		/* _smtp._tls TXT, not waited for */
+	int			 rpt;		/* VERDICT_RPT_* */
+	const struct cache_entry *rpt_pol;	/* the policy applied */
+	int			 rpt_nomatch;	/* enforce, no MX allowed */
 };
 
 struct resolver {
@@ -126,6 +135,8 @@ struct resolver {
 	struct cache		*cache;
 	TAILQ_HEAD(, pass)	 passes;
 	size_t			 npasses;
+	pass_rpt_cb		 on_pass;	/* NULL: no TLS reporting */
+	void			*on_pass_arg;
 };
 
 /* verdict.c */
@@ -135,5 +146,6 @@ void	 pass_ttl_dns(struct pass *, const struct dns_result *);
 void	 pass_note(struct pass *, const char *, ...)
 	    __attribute__((__format__(__printf__, 2, 3)));
 void	 verdict_free(struct verdict *);
+void	 pass_report(struct pass *);
 
 #endif /* PASS_H */

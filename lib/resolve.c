@@ -64,6 +64,37 @@ lookup(struct pass *p, struct dns_waiter **w, const char *name,
 static void
 host_decide_addr(struct host *h);
 
+/*
+ * The TLSA records as TLS reports give them (RFC 8460 4.4): "U S M"
+ * and the data in hex, a few per host, those too long left out.
+ */
+#define TLSA_STR_MAX	8
+#define TLSA_DATA_MAX	128
+
+static void
+host_tlsa_strings(struct host *h, const struct dns_msg *m)
+{
+	const struct dns_rec	*rr;
+	char			 buf[16 + 2 * TLSA_DATA_MAX + 1];
+	size_t			 i, j, n;
+
+	if (h->p->r->on_pass == NULL || (h->tlsa = calloc(TLSA_STR_MAX,
+	    sizeof(*h->tlsa))) == NULL)
+		return;
+	for (i = 0; i < m->nrr && h->ntlsa_str < TLSA_STR_MAX; i++) {
+		rr = &m->rr[i];
+		if (rr->len < 4 || rr->len - 3 > TLSA_DATA_MAX)
+			continue;
+		n = (size_t)snprintf(buf, sizeof(buf), "%u %u %u ",
+		    rr->data[0], rr->data[1], rr->data[2]);
+		for (j = 3; j < rr->len; j++, n += 2)
+			(void)snprintf(buf + n, sizeof(buf) - n, "%02X",
+			    rr->data[j]);
+		if ((h->tlsa[h->ntlsa_str] = strdup(buf)) != NULL)
+			h->ntlsa_str++;
+	}
+}
+
 static void
 on_tlsa(void *arg, const struct dns_result *res)
 {
@@ -82,6 +113,7 @@ on_tlsa(void *arg, const struct dns_result *res)
 		h->ntlsa = res->msg.nrr;
 		h->nusable = dane_count_usable(&res->msg);
 		h->state = h->nusable ? H_DANE_USABLE : H_DANE_UNUSABLE;
+		host_tlsa_strings(h, &res->msg);
 	} else {
 		h->state = H_NO_DANE;
 		(void)snprintf(h->why, sizeof(h->why), "TLSA %s, %s",
@@ -262,6 +294,8 @@ static void
 fetch_failed(struct pass *p, const char *why)
 {
 	p->fetch = FETCH_FAILED;
+	if (p->fetch_rt < 0)
+		p->fetch_rt = RPT_R_STS_POLICY_FETCH_ERROR;
 	(void)snprintf(p->fetch_why, sizeof(p->fetch_why), "%s", why);
 	remember_failure(p);
 }
@@ -285,6 +319,9 @@ on_fetch(void *arg, const struct fetch_result *res)
 	p->fh = NULL;
 	p->pending--;
 	if (!res->ok) {
+		if (res->stage == FETCH_STAGE_TLS &&
+		    fetch_tls_is_pkix(res->err))
+			p->fetch_rt = RPT_R_STS_WEBPKI_INVALID;
 		fetch_failed(p, res->err);
 		pass_check(p);
 		return;
@@ -298,6 +335,7 @@ on_fetch(void *arg, const struct fetch_result *res)
 		else
 			(void)snprintf(why, sizeof(why), "invalid policy: %s",
 			    err.msg);
+		p->fetch_rt = RPT_R_STS_POLICY_INVALID;
 		fetch_failed(p, why);
 		pass_check(p);
 		return;
@@ -517,11 +555,35 @@ on_txt(void *arg, const struct dns_result *res)
 	pass_check(p);
 }
 
+/*
+ * Whether the domain publishes a TLSRPT record (RFC 8460 3): asked
+ * beside the others, but the verdict never waits for it; not known by
+ * then, results are recorded all the same, and the report command
+ * looks again.
+ */
+static void
+on_rpt(void *arg, const struct dns_result *res)
+{
+	struct pass		*p = arg;
+	struct rpt_record	 rec;
+
+	p->wrpt = NULL;
+	if (res->status == DNS_FAIL)
+		return;
+	p->rpt = res->status == DNS_ANSWER &&
+	    rpt_record_from_dns(&res->msg, &rec) == 0 ? VERDICT_RPT_YES :
+	    VERDICT_RPT_NO;
+	if (p->rpt == VERDICT_RPT_YES)
+		rpt_record_free(&rec);
+}
+
 static void
 pass_cancel_all(struct pass *p)
 {
 	size_t	 i;
 
+	dns_cancel(p->wrpt);
+	p->wrpt = NULL;
 	dns_cancel(p->wmx);
 	dns_cancel(p->wtxt);
 	dns_cancel(p->wpa);
@@ -588,8 +650,12 @@ pass_free(struct pass *p)
 	cache_entry_free(&p->cached);
 	cache_entry_free(&p->fresh);
 	verdict_free(&p->v);
-	for (i = 0; i < p->nhosts; i++)
+	for (i = 0; i < p->nhosts; i++) {
 		free(p->hosts[i].name);
+		while (p->hosts[i].ntlsa_str > 0)
+			free(p->hosts[i].tlsa[--p->hosts[i].ntlsa_str]);
+		free(p->hosts[i].tlsa);
+	}
 	free(p->hosts);
 	free(p);
 }
@@ -606,6 +672,8 @@ pass_finish(struct pass *p)
 	pass_expire(p);
 	pass_cancel_all(p);
 	pass_decide(p);
+	if (p->r->on_pass != NULL)
+		pass_report(p);
 	TAILQ_REMOVE(&p->r->passes, p, entry);
 	p->r->npasses--;
 	while ((w = TAILQ_FIRST(&p->waiters)) != NULL) {
@@ -643,6 +711,10 @@ pass_begin(int fd, short ev, void *arg)
 		pass_finish(p);
 		return;
 	}
+	if (p->r->on_pass != NULL) {
+		(void)snprintf(txt, sizeof(txt), "_smtp._tls.%s", p->domain);
+		p->wrpt = dns_lookup(p->r->dns, txt, DNS_T_TXT, on_rpt, p);
+	}
 	if (cache_load(p->r->cache, p->domain, &p->cached) == 0)
 		p->have_cached = p->cached.id[0] != '\0' &&
 		    p->cached.expires > p->now;
@@ -671,6 +743,8 @@ pass_new(struct resolver *r, const char *domain, int literal)
 		return NULL;
 	p->r = r;
 	p->literal = literal;
+	p->rpt = VERDICT_RPT_UNKNOWN;
+	p->fetch_rt = -1;
 	p->now = time(NULL);
 	(void)snprintf(p->domain, sizeof(p->domain), "%s", domain);
 	TAILQ_INIT(&p->waiters);
@@ -724,6 +798,14 @@ size_t
 resolver_passes(const struct resolver *r)
 {
 	return r->npasses;
+}
+
+/* TLS reporting: each pass says what it found before any connection. */
+void
+resolver_on_pass(struct resolver *r, pass_rpt_cb cb, void *arg)
+{
+	r->on_pass = cb;
+	r->on_pass_arg = arg;
 }
 
 /* The pass goes on for the others, or to fill the cache. */

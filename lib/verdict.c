@@ -88,10 +88,13 @@ verdict_free(struct verdict *v)
 		free(v->mx[i]);
 	for (i = 0; i < v->nnotes; i++)
 		free(v->notes[i]);
+	for (i = 0; i < v->nrpt; i++)
+		free(v->rpt[i]);
 	free(v->mx);
 	free(v->notes);
-	v->mx = v->notes = NULL;
-	v->nmx = v->nnotes = 0;
+	free(v->rpt);
+	v->mx = v->notes = v->rpt = NULL;
+	v->nmx = v->nnotes = v->nrpt = 0;
 }
 
 const char *
@@ -265,6 +268,7 @@ decide_enforce(struct pass *p, const struct cache_entry *e, const char *src)
 	int		 n;
 
 	add_policy_mx(p, pol);
+	p->rpt_pol = e;
 	if (p->v.nmx > 0) {
 		verdict_set(p, VERDICT_STS_ENFORCE, "MTA-STS policy id %s "
 		    "(enforce, %s) allows %zu of %zu MX hosts", e->id, src,
@@ -279,6 +283,7 @@ decide_enforce(struct pass *p, const struct cache_entry *e, const char *src)
 	}
 	verdict_set(p, VERDICT_DEFER, "MTA-STS policy id %s (enforce, %s): "
 	    "no MX host matches mx %s (RFC 8461 4.1)", e->id, src, pats);
+	p->rpt_nomatch = 1;
 }
 
 static void
@@ -312,6 +317,7 @@ decide_sts(struct pass *p)
 	case STS_MODE_TESTING:
 		/* What testing mode checks, and reports failures against. */
 		add_policy_mx(p, &e->pol);
+		p->rpt_pol = e;
 		verdict_set(p, VERDICT_STS_TESTING, "MTA-STS policy id %s "
 		    "(testing, %s): deliver, report failures", e->id, src);
 		break;
@@ -321,6 +327,8 @@ decide_sts(struct pass *p)
 		break;
 	}
 }
+
+static void	verdict_rpt(struct pass *);
 
 static void
 decide(struct pass *p)
@@ -348,6 +356,206 @@ decide(struct pass *p)
 	note_hosts(p);
 	if (!decide_dane(p))
 		decide_sts(p);
+}
+
+/* ------------------------------------------------------ TLS reporting */
+
+static void
+rpt_add(struct verdict *v, const char *fmt, ...)
+    __attribute__((__format__(__printf__, 2, 3)));
+
+static void
+rpt_add(struct verdict *v, const char *fmt, ...)
+{
+	char	 buf[VERDICT_RPT_STR_MAX + 1];
+	va_list	 ap;
+	int	 n;
+
+	if (v->nrpt == VERDICT_RPT_MAX || (v->rpt == NULL &&
+	    (v->rpt = calloc(VERDICT_RPT_MAX, sizeof(*v->rpt))) == NULL))
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return;
+	if ((v->rpt[v->nrpt] = strdup(buf)) != NULL)
+		v->nrpt++;
+}
+
+/*
+ * What TLS reports say of the policy the verdict applies (RFC 8460
+ * 4.4): for MTA-STS its lines, as parsed (extensions are left out),
+ * for DANE the TLSA records of each MX host, "HOST U S M HEX".
+ */
+static void
+verdict_rpt(struct pass *p)
+{
+	const struct sts_policy	*pol;
+	struct verdict		*v = &p->v;
+	size_t			 i, j;
+
+	v->tlsrpt = p->rpt;
+	if (v->kind == VERDICT_DANE) {
+		for (i = 0; i < p->nhosts; i++)
+			for (j = 0; j < p->hosts[i].ntlsa_str; j++)
+				rpt_add(v, "%s %s", p->hosts[i].name,
+				    p->hosts[i].tlsa[j]);
+		return;
+	}
+	if (p->rpt_pol == NULL)
+		return;
+	pol = &p->rpt_pol->pol;
+	rpt_add(v, "version: STSv1");
+	rpt_add(v, "mode: %s", sts_mode_name(pol->mode));
+	for (i = 0; i < pol->nmx; i++)
+		rpt_add(v, "mx: %s", pol->mx[i]);
+	rpt_add(v, "max_age: %llu", (unsigned long long)pol->max_age);
+}
+
+#define PASS_RPT_MAX	40		/* results of one pass */
+
+struct pass_rpt {
+	struct rpt_result	 res[PASS_RPT_MAX];
+	struct rpt_detail	 det[PASS_RPT_MAX + RPT_DETAILS_MAX];
+	const char		*sts[VERDICT_RPT_MAX];
+	const char		*mx[RPT_STRS_MAX];
+	char			 why[PASS_RPT_MAX][HOST_WHY_MAX];
+	size_t			 nres, ndet, nsts, nmx;
+};
+
+/* Printable text only reaches a report. */
+static const char *
+rpt_text(struct pass_rpt *pr, const char *s)
+{
+	char	*d = pr->why[pr->nres];
+	size_t	 i;
+
+	for (i = 0; s[i] != '\0' && i < HOST_WHY_MAX - 1; i++)
+		d[i] = (unsigned char)s[i] >= 0x20 &&
+		    (unsigned char)s[i] < 0x7f ? s[i] : '?';
+	d[i] = '\0';
+	return d;
+}
+
+static struct rpt_result *
+rpt_new(struct pass_rpt *pr, struct pass *p, enum rpt_policy_type type,
+    const char *pdomain, enum rpt_result_type rt, const char *mx,
+    const char *why)
+{
+	struct rpt_result	*r;
+	struct rpt_detail	*d;
+
+	if (pr->nres == PASS_RPT_MAX || pr->ndet == PASS_RPT_MAX +
+	    RPT_DETAILS_MAX)
+		return NULL;
+	r = &pr->res[pr->nres];
+	d = &pr->det[pr->ndet++];
+	memset(r, 0, sizeof(*r));
+	memset(d, 0, sizeof(*d));
+	d->type = rt;
+	d->mx_host = mx;
+	d->reason = rpt_text(pr, why);
+	r->domain = p->domain;
+	r->policy = type;
+	r->policy_domain = pdomain;
+	r->failed = 1;
+	r->details = d;
+	r->ndetails = 1;
+	if (type == RPT_P_STS) {
+		r->strings = pr->sts;
+		r->nstrings = pr->nsts;
+		r->mx = pr->mx;
+		r->nmx = pr->nmx;
+	}
+	pr->nres++;
+	return r;
+}
+
+static void
+rpt_dane(struct pass_rpt *pr, struct pass *p)
+{
+	struct rpt_result	*r;
+	const struct host	*h;
+	size_t			 i;
+
+	if (p->mx_sec != DNS_SECURE)
+		return;
+	for (i = 0; i < p->nhosts; i++) {
+		h = &p->hosts[i];
+		if (h->tlsa_failed)
+			(void)rpt_new(pr, p, RPT_P_TLSA, h->name,
+			    RPT_R_DNSSEC_INVALID, h->name, h->why);
+		else if (h->state == H_DANE_UNUSABLE &&
+		    (r = rpt_new(pr, p, RPT_P_TLSA, h->name,
+		    RPT_R_TLSA_INVALID, h->name, "no usable TLSA record "
+		    "(RFC 7672 3.1)")) != NULL) {
+			r->strings = (const char *const *)h->tlsa;
+			r->nstrings = h->ntlsa_str;
+		}
+	}
+}
+
+/*
+ * Once per pass, the failures found before any connection, for the
+ * report of the domain (RFC 8460 4.3): a policy fetch that failed
+ * (sts-policy-fetch-error, sts-policy-invalid, sts-webpki-invalid)
+ * while the TXT record announced a policy or one is cached; TLSA
+ * lookups that failed (dnssec-invalid) or records none of which is
+ * usable (tlsa-invalid), per MX host; an enforce policy no MX host
+ * matches (validation-failure, per MX host).  Each counts one failed
+ * session: a pass is one derivation of a verdict, made again when it
+ * expires, so a domain failing all day counts about once per verdict
+ * lifetime, however many messages wait for it.
+ */
+void
+pass_report(struct pass *p)
+{
+	struct pass_rpt		*pr;
+	struct rpt_result	*r;
+	const struct sts_policy	*pol = NULL;
+	size_t			 i;
+
+	if (p->literal || p->rpt == VERDICT_RPT_NO || !p->mx_done ||
+	    (pr = calloc(1, sizeof(*pr))) == NULL)
+		return;
+	if (p->rpt_pol != NULL)
+		pol = &p->rpt_pol->pol;
+	else if (p->have_cached)
+		pol = &p->cached.pol;
+	if (p->v.kind != VERDICT_DANE)
+		for (i = 0; i < p->v.nrpt && pr->nsts < VERDICT_RPT_MAX; i++)
+			pr->sts[pr->nsts++] = p->v.rpt[i];
+	for (i = 0; pol != NULL && i < pol->nmx && pr->nmx < RPT_STRS_MAX;
+	    i++)
+		pr->mx[pr->nmx++] = pol->mx[i];
+	if (p->fetch == FETCH_FAILED && p->fetch_rt >= 0 &&
+	    (p->txt_valid || p->have_cached))
+		(void)rpt_new(pr, p, RPT_P_STS, p->domain, p->fetch_rt, NULL,
+		    p->fetch_why);
+	rpt_dane(pr, p);
+	if (p->rpt_nomatch && (r = rpt_new(pr, p, RPT_P_STS, p->domain,
+	    RPT_R_VALIDATION_FAILURE, NULL, "no MX host matches the "
+	    "MTA-STS policy (RFC 8461 4.1)")) != NULL) {
+		/* one detail per MX host the policy leaves out */
+		r->ndetails = 0;
+		pr->ndet--;
+		for (i = 0; i < p->nhosts && r->ndetails < RPT_DETAILS_MAX;
+		    i++) {
+			pr->det[pr->ndet] = r->details[0];
+			if (r->ndetails == 0)
+				r->details = &pr->det[pr->ndet];
+			pr->det[pr->ndet].type = RPT_R_VALIDATION_FAILURE;
+			pr->det[pr->ndet].mx_host = p->hosts[i].name;
+			pr->det[pr->ndet].reason = "mx host not allowed by "
+			    "the MTA-STS policy";
+			pr->ndet++;
+			r->ndetails++;
+		}
+	}
+	if (pr->nres > 0)
+		p->r->on_pass(p->r->on_pass_arg, pr->res, pr->nres);
+	free(pr);
 }
 
 /* The verdict lasts no longer than anything it rests on. */
@@ -380,6 +588,7 @@ pass_decide(struct pass *p)
 	p->v.domain = p->domain;
 	p->v.reason = p->reason;
 	decide(p);
+	verdict_rpt(p);
 	if (p->v.kind == VERDICT_DEFER && ttl > VERDICT_TTL_DEFER)
 		ttl = VERDICT_TTL_DEFER;
 	if (ttl < VERDICT_TTL_MIN)

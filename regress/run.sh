@@ -36,6 +36,7 @@ run test_fetch "$top/regress/test_fetch"
 run test_verify "$top/regress/test_verify"
 run test_smtp "$top/regress/test_smtp"
 run test_sandbox "$top/regress/test_sandbox"
+run test_rpt "$top/regress/test_rpt"
 run cli.sh sh "$top/regress/cli.sh"
 run manfrag.sh sh "$top/regress/manfrag.sh"
 run query.sh sh "$top/regress/query.sh"
@@ -51,6 +52,7 @@ run hostile_server.sh sh "$top/regress/hostile_server.sh"
 run mta-proto sh "$top/regress/mta/mta.sh" run proto
 run exim sh "$top/regress/mta/mta.sh" run exim
 run postfix sh "$top/regress/mta/mta.sh" run postfix
+run mta-tlsrpt sh "$top/regress/mta/mta.sh" run tlsrpt
 
 pass=$(grep -c '^ok - ' "$log")
 fail=$(grep -c '^not ok - ' "$log")

@@ -41,7 +41,8 @@ check_line(const char *buf, size_t len, const char *key, size_t keylen,
 	size_t		 kl, u;
 
 	if (used == 0 || used > len || buf[used - 1] != '\n' || key != buf ||
-	    keylen > EXIM_LINE_MAX || memchr(key, '\n', keylen) != NULL)
+	    keylen > proto_exim_max(buf, len) ||
+	    memchr(key, '\n', keylen) != NULL)
 		abort();
 	if (keylen != used - 1 && (keylen != used - 2 || buf[keylen] != '\r'))
 		abort();
@@ -52,7 +53,8 @@ check_line(const char *buf, size_t len, const char *key, size_t keylen,
 	    k != key || kl != keylen || u != used)
 		abort();
 	if (proto_next(PROTO_EXIM, buf, used - 1, 0, &k, &kl, &u) !=
-	    (used - 1 > EXIM_LINE_MAX ? PROTO_BAD : PROTO_MORE))
+	    (used - 1 > proto_exim_max(buf, used - 1) ? PROTO_BAD :
+	    PROTO_MORE))
 		abort();
 }
 
@@ -63,15 +65,15 @@ check_rest(const char *buf, size_t len, int r)
 	const char	*key, *lf;
 	size_t		 keylen, used;
 
-	if (r == PROTO_MORE && (len > EXIM_LINE_MAX ||
+	if (r == PROTO_MORE && (len > proto_exim_max(buf, len) ||
 	    memchr(buf, '\n', len) != NULL))
 		abort();
 	if (r == PROTO_BAD) {
 		if ((lf = memchr(buf, '\n', len)) == NULL) {
-			if (len <= EXIM_LINE_MAX)
+			if (len <= proto_exim_max(buf, len))
 				abort();
 		} else if ((size_t)(lf - buf) - (lf > buf && lf[-1] == '\r') <=
-		    EXIM_LINE_MAX)
+		    proto_exim_max(buf, len))
 			abort();
 	}
 	if (r != PROTO_MORE)

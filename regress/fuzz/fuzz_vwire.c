@@ -90,6 +90,15 @@ check_verdict(const struct verdict *v)
 			abort();
 	if (v->notes != NULL || v->nnotes != 0)
 		abort();
+	/* TLS reporting: printable, not empty, bounded */
+	if (v->tlsrpt < VERDICT_RPT_NO || v->tlsrpt > VERDICT_RPT_UNKNOWN ||
+	    v->nrpt > VERDICT_RPT_MAX || (v->nrpt > 0 && v->rpt == NULL))
+		abort();
+	for (i = 0; i < v->nrpt; i++)
+		if (v->rpt[i] == NULL || v->rpt[i][0] == '\0' ||
+		    strlen(v->rpt[i]) > VERDICT_RPT_STR_MAX ||
+		    !rpt_text_valid(v->rpt[i]))
+			abort();
 }
 
 static void
@@ -112,6 +121,11 @@ check_same(const struct verdict *a, const struct verdict *b)
 		abort();
 	for (i = 0; i < a->nmx; i++)
 		if (strcmp(a->mx[i], b->mx[i]) != 0)
+			abort();
+	if (a->tlsrpt != b->tlsrpt || a->nrpt != b->nrpt)
+		abort();
+	for (i = 0; i < a->nrpt; i++)
+		if (strcmp(a->rpt[i], b->rpt[i]) != 0)
 			abort();
 }
 

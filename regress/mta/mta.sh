@@ -5,7 +5,7 @@
 # regress/smtpd/sink.py behind every MX host address.
 #
 # usage: mta.sh setup
-#        mta.sh run exim|postfix|proto
+#        mta.sh run exim|postfix|proto|tlsrpt
 #        mta.sh bench [BENCH_SOCKETMAP_ARGS...]
 #
 # setup (root): installs with apt-get what the network and the tests
@@ -24,6 +24,13 @@
 #   "ok - MTA: ...", "not ok - ..." (with "# " detail lines) or one
 #   "skip - MTA: ..."; exit status 1 if a check failed.  "proto" runs
 #   proto_test.py (socketmap and Exim socket protocol, no MTA).
+#   "tlsrpt" is TLS reporting (RFC 8460): a day of mail through Exim
+#   (its event_action) and of datagrams as Postfix 3.10's TLSRPT
+#   library sends them (rpttool.py), failures found before any
+#   connection, a kill -9 of the network process while it records,
+#   then "filter-mtasts report send" to the collectors of the network
+#   (HTTPS, failing at first, and mail through Exim), each report
+#   checked against RFC 8460.
 #
 # bench: bench_socketmap.py against a daemon with a warm cache (not a
 #   test: it prints lookups per second and latencies); arguments go to
@@ -48,6 +55,7 @@ top=$(cd "$here/../.." && pwd)
 # shellcheck source=SCRIPTDIR/../lib.sh
 . "$top/regress/lib.sh"
 tool=$here/mtatool.py
+rpttool=$here/rpttool.py
 PREFIX=${MTA_PREFIX:-/var/tmp/filter-mtasts-mta}
 APT_LOG=$PREFIX/apt.log
 KEEP=${MTA_KEEP:-}
@@ -224,9 +232,10 @@ fm_start() {
 	fm_starts=$((fm_starts + 1))
 	fm_log=$work/filter-mtasts.$fm_starts.log
 	: >"$fm_log"
+	# shellcheck disable=SC2086
 	spawn "$fm_log" "$FILTER_MTASTS" daemon -r "$RESOLVER" -a "$dir/root.key" \
 	    -c "$dir/ca.pem" -s "$STATE" -u _mtasts \
-	    -l "socketmap=$SOCKETMAP" -l "exim=unix:$EXIM_SOCK"
+	    -l "socketmap=$SOCKETMAP" -l "exim=unix:$EXIM_SOCK" $FM_EXTRA
 	fm_pid=$!
 	fs_end=$(($(now) + WAIT))
 	until grep -q 'filter-mtasts: ready' "$fm_log"; do
@@ -434,7 +443,7 @@ route_exim() {
 	    bad "$1: the Exim log line does not match /$re_want/"
 }
 
-phase_exim() {
+exim_prepare() {
 	EXIM_CONF=$work/exim/exim.conf
 	EXIM_LOG=$work/exim/log/mainlog
 	mkdir -p "$work/exim/spool" "$work/exim/log"
@@ -443,6 +452,21 @@ phase_exim() {
 	# re-executed exim with -C drops privilege)
 	cp "$here/exim.conf" "$EXIM_CONF"
 	chmod 644 "$EXIM_CONF"
+}
+
+exim_daemon() {
+	exim_cmd spawn -bdf
+	mta_pid=$!
+	if nsx python3 "$tool" wait-port "$EXIM_IP" 25 "$WAIT"; then
+		note "$(grep 'daemon started' "$EXIM_LOG" | tail -n 1)"
+	else
+		bad "exim -bdf does not greet on $EXIM_IP:25" "$(tail -n 5 "$EXIM_LOG" "$work/exim/daemon.out" 2>&1)"
+	fi
+	result "exim daemon listens on $EXIM_IP:25"
+}
+
+phase_exim() {
+	exim_prepare
 
 	if eh_v=$(eximc -bV 2>&1); then
 		note "$(printf '%s\n' "$eh_v" | head -n 1)"
@@ -509,14 +533,7 @@ phase_exim() {
 	result "exim -bt with \${readsocket} and no daemon behind the socket: deferred, never routed"
 
 	# the daemon
-	exim_cmd spawn -bdf
-	mta_pid=$!
-	if nsx python3 "$tool" wait-port "$EXIM_IP" 25 "$WAIT"; then
-		note "$(grep 'daemon started' "$EXIM_LOG" | tail -n 1)"
-	else
-		bad "exim -bdf does not greet on $EXIM_IP:25" "$(tail -n 5 "$EXIM_LOG" "$work/exim/daemon.out" 2>&1)"
-	fi
-	result "exim daemon listens on $EXIM_IP:25"
+	exim_daemon
 	[ -z "$fail" ] || return
 	run_scenarios
 }
@@ -766,6 +783,225 @@ run_scenarios() {
 	result "cached.example after the policy host broke (HTTP 500, id=2) and the daemon restarted on the same state: still only mx.cached.example, over verified TLS"
 }
 
+
+# ======================================================= TLS reporting
+
+RPT_DOMAINS="enforce mxwrongname mxnotls dane testing http500 expired
+nomatch danebogus reports badpolicy"
+
+# postfix_dgrams: what Postfix 3.10's TLSRPT client library sends for
+# a day at enforce.example (its sessions under the policy filter-mtasts
+# gave it through the map "tlsrpt"): two successes and one failure.
+postfix_dgrams() {
+	rd_pol='"policy-type":2,"policy-domain": "enforce.example","policy-string":["version: STSv1","mode: enforce","mx: mx1.enforce.example","max_age: 86400"],"mx-host":["mx1.enforce.example"]'
+	rd_head='{"dpv": "1","d": "enforce.example","pr": "v=TLSRPTv1; rua=mailto:tlsrpt@reports.example,https://rua.reports.example/tlsrpt","policies":[{'
+	echo "$rd_head$rd_pol,\"t\":0,\"f\":0}]}"
+	echo "$rd_head$rd_pol,\"t\":0,\"f\":0}]}"
+	echo "$rd_head$rd_pol,\"failure-details\":[{\"c\":202,\"s\": \"198.51.100.25\",\"n\": \"mx1.enforce.example\",\"h\": \"mx1.enforce.example\",\"r\": \"127.0.25.1\",\"f\": \"X509_V_ERR_HOSTNAME_MISMATCH\"}],\"t\":1,\"f\":1}]}"
+}
+
+# rpt_show: "filter-mtasts report show" of the day into $work/show.
+rpt_show() {
+	"$FILTER_MTASTS" report show -s "$STATE" -d "$DAY" >"$work/show" 2>&1
+}
+
+# rpt_field DOMAIN FIELD: as report show says now, or "-".
+rpt_field() {
+	rpt_show
+	python3 "$rpttool" count "$work/show" "$1" "$2"
+}
+
+# rpt_wait DOMAIN FIELD VALUE: until report show says so (bounded).
+rpt_wait() {
+	rw_end=$(($(now) + WAIT))
+	until [ "$(rpt_field "$1" "$2")" = "$3" ]; do
+		if [ "$(now)" -ge "$rw_end" ]; then
+			bad "$1: $2 is $(rpt_field "$1" "$2"), not $3 after $WAIT s"
+			note "$(cat "$work/show")"
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+# netproc_pid: the network process (the spawner's child).
+netproc_pid() {
+	for np_s in $(ps -o pid= --ppid "$fm_pid" 2>/dev/null); do
+		ps -o pid= --ppid "$np_s" 2>/dev/null
+	done | head -n 1 | tr -d ' '
+}
+
+# rpt_send [ARGS]: "filter-mtasts report send" of the day, in the
+# network, its output in $work/send.N.
+rpt_sends=0
+rpt_send() {
+	rpt_sends=$((rpt_sends + 1))
+	nexec "$FILTER_MTASTS" report send -s "$STATE" -r "$RESOLVER" \
+	    -a "$dir/root.key" -c "$dir/ca.pem" -o "filter-mtasts regress" \
+	    -C tlsrpt-reports@sender.example -m "$work/sendmail" -d "$DAY" \
+	    "$@" >"$work/send.$rpt_sends" 2>&1
+	note "report send $*: $(tr '\n' '|' <"$work/send.$rpt_sends")"
+}
+
+posts() {
+	find "$dir/collector" -name '*.json' | wc -l
+}
+
+phase_tlsrpt() {
+	MTA=exim
+	DAY=$(date -u +%Y-%m-%d)
+	exim_prepare
+	exim_daemon
+
+	# Postfix 3.10+: the map "tlsrpt" adds the policy attributes of its
+	# TLSRPT support; "postfix" answers as ever (3.7 would refuse them)
+	rp_sm=$(nsx python3 "$rpttool" socketmap "$SOCKETMAP" tlsrpt enforce.example)
+	note "tlsrpt enforce.example -> $rp_sm"
+	[ "$rp_sm" = "OK secure match=mx1.enforce.example servername=hostname policy_type=sts policy_domain=enforce.example mx_host_pattern=mx1.enforce.example { policy_string = version: STSv1 } { policy_string = mode: enforce } { policy_string = mx: mx1.enforce.example } { policy_string = max_age: 86400 }" ] ||
+	    bad "enforce.example: not the answer with the TLSRPT attributes"
+	rp_sm=$(nsx python3 "$rpttool" socketmap "$SOCKETMAP" postfix enforce.example)
+	note "postfix enforce.example -> $rp_sm"
+	[ "$rp_sm" = "OK secure match=mx1.enforce.example servername=hostname" ] ||
+	    bad "enforce.example: the map postfix changed its answer"
+	for rp_d in dane.example:OK\ dane-only testing.example:NOTFOUND\  nosts.example:NOTFOUND\ ; do
+		rp_sm=$(nsx python3 "$rpttool" socketmap "$SOCKETMAP" tlsrpt "${rp_d%%:*}")
+		[ "$rp_sm" = "${rp_d#*:}" ] || bad "tlsrpt ${rp_d%%:*} -> $rp_sm, not ${rp_d#*:}"
+	done
+	result "socketmap map tlsrpt (Postfix 3.10+): policy_type, policy_domain, mx_host_pattern and policy_string for MTA-STS enforce, the usual answers otherwise; the map postfix unchanged"
+
+	# a day of mail through Exim: sessions that work, that the policy
+	# stops, and domains whose failures come before any connection
+	set --
+	for rp_d in $RPT_DOMAINS; do
+		set -- "$@" "r-$rp_d@$rp_d.example"
+	done
+	for rp_r; do
+		submit "${rp_r%@*}" "$rp_r"
+	done
+	settle "$@"
+	printf '%s\n' "$(postfix_dgrams)" | python3 "$rpttool" dgram "$RPT_SOCK" >/dev/null ||
+	    bad "cannot send the Postfix datagrams"
+	rpt_wait enforce.example successful 3 && rpt_wait enforce.example failed 1 &&
+	    rpt_wait reports.example successful 1 && rpt_wait mxnotls.example failed 1 &&
+	    rpt_wait dane.example successful 1 && rpt_wait nomatch.example failed 1
+	note "$(cat "$work/show")"
+	for rp_d in http500 expired danebogus badpolicy; do
+		[ "$(rpt_field "$rp_d.example" failed)" != - ] ||
+		    bad "$rp_d.example: nothing recorded"
+	done
+	result "a day of results: Exim's events (tcp:close, msg:host:defer), Postfix's datagrams, and the failures passes found (fetch, webpki, DNSSEC, no MX match), per domain"
+
+	# kill -9 of the network process while it records: what was
+	# recorded stays, the file stays whole, recording goes on after
+	python3 "$rpttool" burst "$RPT_SOCK" burst.example 300 >/dev/null
+	rpt_wait burst.example successful 300
+	rp_old=$(netproc_pid)
+	python3 "$rpttool" burst "$RPT_SOCK" burst.example 100000 >"$work/burst.out" &
+	rp_bg=$!
+	rp_end=$(($(now) + WAIT))
+	until [ "$(rpt_field burst.example successful)" -gt 1000 ] 2>/dev/null ||
+	    [ "$(now)" -ge "$rp_end" ]; do
+		sleep 0.01
+	done
+	rpt_show
+	rp_before=$(python3 "$rpttool" count "$work/show" burst.example successful)
+	[ -n "$rp_old" ] && kill -KILL "$rp_old"
+	wait "$rp_bg"
+	note "network process $rp_old killed with $rp_before recorded (of 100300 sent, $(cat "$work/burst.out") of the last 100000 taken by the socket)"
+	rp_end=$(($(now) + WAIT))
+	until rp_new=$(netproc_pid) && [ -n "$rp_new" ] && [ "$rp_new" != "$rp_old" ]; do
+		[ "$(now)" -lt "$rp_end" ] || { bad "no new network process"; break; }
+		sleep 0.1
+	done
+	rpt_show
+	rp_after=$(python3 "$rpttool" count "$work/show" burst.example successful)
+	[ "$rp_after" -ge "$rp_before" ] 2>/dev/null ||
+	    bad "recorded before the kill: $rp_before, after: $rp_after"
+	! grep -q 'not whole records' "$work/show" ||
+	    bad "a torn record left behind: $(grep 'not whole' "$work/show")"
+	# the new network process goes on with the same file and records
+	rp_end=$(($(now) + WAIT))
+	until python3 "$rpttool" burst "$RPT_SOCK" burst.example 10 >/dev/null &&
+	    [ "$(rpt_field burst.example successful)" -gt "$rp_after" ]; do
+		[ "$(now)" -lt "$rp_end" ] || { bad "nothing recorded after the restart"; break; }
+		sleep 0.2
+	done
+	[ "$(rpt_field burst.example policies)" = 1 ] ||
+	    bad "burst.example: $(rpt_field burst.example policies) policies: the record was written twice"
+	note "after the restart: $(rpt_field burst.example successful) recorded"
+	[ "$rp_before" -lt 100300 ] 2>/dev/null ||
+	    bad "the burst was over before the kill: not a test of it"
+	result "kill -9 of the network process while it records: nothing recorded is lost ($rp_before before, $rp_after after), no torn record, the new one adds to the same record"
+
+	# the reports: the HTTPS collector fails at first
+	printf '#!/bin/sh\nexec /usr/bin/python3 %s sendmail %s "$@"\n' \
+	    "$rpttool" "$EXIM_IP" >"$work/sendmail"
+	chmod 755 "$work/sendmail"
+	touch "$dir/collector/fail"
+	rpt_send -n
+	rp_p1=$(posts)
+	[ "$(rpt_field mxnotls.example report)" = sent ] || bad "mxnotls.example (mailto only) not sent"
+	[ "$(rpt_field http500.example report)" = pending ] &&
+	    [ "$(rpt_field http500.example attempts)" = 1 ] || bad "http500.example (https only): not pending after one attempt"
+	[ "$(rpt_field burst.example report)" = norecord ] || bad "burst.example (no TLSRPT record): not norecord"
+	result "report send -n: mailto ruas delivered, https ruas failing (HTTP 503) kept for a retry, a domain without TLSRPT record not sent"
+	rpt_send
+	[ "$(posts)" = "$rp_p1" ] || bad "retried before the backoff"
+	result "report send without -n: nothing retried before its time (backoff)"
+	# a second sender while one runs (flock(1) holds the lock, as a
+	# running one does): it says so and sends nothing
+	rp_p1=$(posts)
+	flock "$STATE/.tlsrpt" "$FILTER_MTASTS" report send -n -s "$STATE" \
+	    -C x@sender.example -d "$DAY" >"$work/locked.out" 2>&1
+	rp_rc=$?
+	[ $rp_rc = 1 ] && grep -q 'another report send is running' "$work/locked.out" &&
+	    [ "$(posts)" = "$rp_p1" ] ||
+	    bad "report send while another runs: status $rp_rc, $(cat "$work/locked.out")"
+	result "report send while another one runs: refused, nothing sent"
+	# a report not delivered for 24 hours is dropped, and said
+	rp_f=$STATE/.tlsrpt/$DAY/out/danebogus.example
+	python3 -c 'import sys, time
+f = open(sys.argv[1], "r+"); s = f.read()
+s = "".join("first %d\n" % (time.time() - 86401) if l.startswith("first ") else l
+    for l in s.splitlines(True))
+f.seek(0); f.truncate(); f.write(s); f.close()' "$rp_f" || bad "cannot age $rp_f"
+	rpt_send -n
+	rp_st=$(rpt_field danebogus.example report)
+	[ "$rp_st" = dropped ] || bad "danebogus.example: report $rp_st, not dropped"
+	grep -q 'danebogus.example: report dropped: not delivered in 24 hours' \
+	    "$work/send.$rpt_sends" || bad "the drop is not said"
+	result "a report not delivered 24 hours after its first attempt is dropped, and said"
+	rm -f "$dir/collector/fail"
+	rpt_send -n
+	for rp_d in $RPT_DOMAINS; do
+		[ "$rp_d" = danebogus ] && continue
+		rp_st=$(rpt_field "$rp_d.example" report)
+		[ "$rp_st" = sent ] || bad "$rp_d.example: report $rp_st"
+	done
+	result "report send -n once the collector works: every report delivered (but the one dropped)"
+
+	# the report mail went through Exim to mx.reports.example
+	rp_end=$(($(now) + SETTLE))
+	until [ "$(grep -c '=> tlsrpt@reports.example' "$EXIM_LOG")" -ge 8 ]; do
+		[ "$(now)" -lt "$rp_end" ] || { bad "report mail not delivered: $(grep tlsrpt@ "$EXIM_LOG" | tail -n 3)"; break; }
+		sleep 0.1
+	done
+	# anything Exim said about those sessions is recorded by now
+	python3 "$rpttool" burst "$RPT_SOCK" sync.example 1 >/dev/null
+	rpt_wait sync.example successful 1
+	rp_n=$(rpt_field reports.example successful)
+	[ "$rp_n" = 1 ] || bad "reports.example: $rp_n sessions recorded: report mail was counted"
+	result "report mail delivered by Exim to mx.reports.example (a TLSRPT domain), and not counted: still 1 session for it, its one ordinary message"
+
+	mkdir -p "$work/reports"
+	python3 "$rpttool" verify "$DAY" "$dir/collector" \
+	    "$work/sink/mbox/mx.reports.example" "$work/reports" >"$work/verify.out" 2>&1
+	cat "$work/verify.out"
+	npass=$((npass + $(grep -c '^ok - ' "$work/verify.out")))
+	nfail=$((nfail + $(grep -c '^not ok - ' "$work/verify.out")))
+	[ "$(date -u +%Y-%m-%d)" = "$DAY" ] || echo "# $T: the run crossed midnight UTC: results of $DAY only"
+}
+
 # ============================================================== proto
 
 phase_proto() {
@@ -793,7 +1029,7 @@ cmd_run() {
 	MTA=$1
 	T=$MTA
 	case $MTA in
-	exim)	SUBMIT_IP=$EXIM_IP
+	exim | tlsrpt) SUBMIT_IP=$EXIM_IP
 		[ -x "$EXIM" ] || skip_all "$EXIM not unpacked (run: sh regress/mta/mta.sh setup)" ;;
 	postfix) SUBMIT_IP=$POSTFIX_IP
 		[ -x "$PF_SBIN/postfix" ] || skip_all "$PF_SBIN/postfix not unpacked (run: sh regress/mta/mta.sh setup)" ;;
@@ -804,7 +1040,7 @@ cmd_run() {
 	[ -x "$FILTER_MTASTS" ] || skip_all "$FILTER_MTASTS is not built"
 	need_tools " (run: sh regress/mta/mta.sh setup)"
 	case $MTA in
-	exim)	rn_users="_mtasts Debian-exim" ;;
+	exim | tlsrpt) rn_users="_mtasts Debian-exim" ;;
 	postfix) rn_users="_mtasts postfix" ;;
 	*)	rn_users=_mtasts ;;
 	esac
@@ -822,6 +1058,9 @@ cmd_run() {
 	# the MTAs' unprivileged processes read their configuration there
 	make_work mta
 	EXIM_SOCK=$work/run/exim.sock
+	RPT_SOCK=$work/run/tlsrpt.sock
+	FM_EXTRA=
+	[ "$MTA" = tlsrpt ] && FM_EXTRA="-l tlsrpt=unix:$RPT_SOCK"
 	mkdir -p "$work/run"
 	STATE=$work/state
 	mkdir -p "$STATE"

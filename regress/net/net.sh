@@ -38,6 +38,13 @@
 # regress/smtpd serves them on 127.0.27.N, apart from the 127.0.25.N
 # that regress/smtpd/smtpd.sh serves with a sink of its own;
 # DIR/smtp/hosts lists them, their mail lands in DIR/smtp/mbox/NAME.
+#
+# TLS reporting (RFC 8460): some domains publish an _smtp._tls record
+# whose ruas are reports.example's: mailto:tlsrpt@reports.example (the
+# SMTP sink of the end-to-end tests serves its MX host) and
+# https://rua.reports.example/tlsrpt, collector.py, which keeps every
+# report it is sent in DIR/collector and fails (503) while
+# DIR/collector/fail exists.
 
 set -u
 
@@ -52,6 +59,8 @@ HTTPS=127.0.44.1	# nginx: every mta-sts.DOMAIN, by SNI
 SMTP_NET=127.0.27	# sink.py: the MX hosts under v.example, chk.example
 AUX=127.0.44.2		# aux.py behind nginx
 AUXPORT=8080
+COLLECTOR=127.0.44.3	# collector.py: rua.reports.example, HTTPS
+RUA=mailto:tlsrpt@reports.example,https://rua.reports.example/tlsrpt
 VETH=198.51.100.25	# non-loopback address, for AI_ADDRCONFIG (pitfall 3)
 DEFAULT_TTL=300		# of every record, unless the domain's spec sets one
 TTL=$DEFAULT_TTL	# the zone being written (rr)
@@ -64,7 +73,8 @@ WAIT=15			# upper bound for every readiness wait, seconds
 DOMAINS="enforce nomatch wildcard testing modenone nosts http404 http500
 redirect html big slow chunked-big expired wrongname untrusted twotxt
 rotate cached dane daneinsecure danebogus daneunusable danests mxbogus
-cname provider mxwrongname mxnotls rollover shortttl v chk"
+cname provider mxwrongname mxnotls rollover shortttl reports badpolicy v
+chk"
 # Test domains within the zones v.example and chk.example (one zone
 # each: signing a zone costs more than its records), for
 # regress/verify.sh: LABEL.v.example, LABEL.chk.example.
@@ -296,6 +306,12 @@ unsigned() {
 	touch "$dir/zones/$D.unsigned"
 }
 
+# tlsrpt [RUA]: the _smtp._tls record of D (RFC 8460 3), its rua list
+# by default both of reports.example's.
+tlsrpt() {
+	txt "_smtp._tls.$D" "v=TLSRPTv1; rua=${1:-$RUA}"
+}
+
 # corrupt OWNER TYPE: break the RRSIG over that RRset after signing.
 corrupt() {
 	echo "$1. $2" >>"$dir/zones/$D.corrupt"
@@ -392,9 +408,9 @@ policy_age() {
 	    >"$dir/www/$D/.well-known/mta-sts.txt"
 }
 
-# tlsrpt [VALUE...]: the _smtp._tls TXT RRset (RFC 8460 3), by default
-# reports by mail to tlsrpt@D.
-tlsrpt() {
+# tlsrpt_txt [VALUE...]: the _smtp._tls TXT RRset as given (RFC 8460
+# 3), by default reports by mail to tlsrpt@D.
+tlsrpt_txt() {
 	[ $# -gt 0 ] || set -- "v=TLSRPTv1; rua=mailto:tlsrpt@$D"
 	txt "_smtp._tls.$D" "$@"
 }
@@ -404,25 +420,27 @@ tlsrpt() {
 chk() {
 	sts
 	host "${1:-valid}"
-	tlsrpt
+	tlsrpt_txt
 }
 
 # The test domains (D: LABEL.TLD; the spec is that of LABEL).  Expected
 # verdicts live in regress/query.sh.
 spec() {
 	case ${D%.*} in
-	enforce)	mx 10 mx1; mx 20 mx2; sts; host
+	enforce)	mx 10 mx1; mx 20 mx2; sts; host; tlsrpt
 			policy_crlf enforce "mx1.$D" ;;
-	nomatch)	mx 10 mx; sts; host
+	nomatch)	mx 10 mx; sts; host; tlsrpt
 			policy enforce mail.elsewhere.example ;;
 	wildcard)	mx 10 a.mx; mx 20 b.c.mx; mx 30 mx; sts; host
 			policy_crlf enforce "*.mx.$D" ;;
-	testing)	mx 10 mx; sts; host; policy testing "mx.$D" ;;
+	testing)	mx 10 mx; sts; host; policy testing "mx.$D"
+			tlsrpt mailto:tlsrpt@reports.example ;;
 	modenone)	mx 10 mx; sts; host; policy none ;;
 	nosts)		mx 10 mx ;;
 	http404)	mx 10 mx; sts; host ;;
 	http500)	mx 10 mx; sts; host; policy enforce "mx.$D"
-			ngx 'return 500;' ;;
+			ngx 'return 500;'
+			tlsrpt https://rua.reports.example/tlsrpt ;;
 	redirect)	mx 10 mx; sts; host; policy enforce "mx.$D"
 			ngx 'return 301 https://mta-sts.enforce.example/.well-known/mta-sts.txt;' ;;
 	html)		mx 10 mx; sts; host; policy enforce "mx.$D"
@@ -440,7 +458,8 @@ spec() {
 			pad "$dir/aux/$D" 70000
 			ngx "proxy_pass http://$AUX:$AUXPORT/chunked/$D;" \
 			    'proxy_http_version 1.1; proxy_buffering off;' ;;
-	expired)	mx 10 mx; sts; host expired; policy enforce "mx.$D" ;;
+	expired)	mx 10 mx; sts; host expired; policy enforce "mx.$D"
+			tlsrpt https://rua.reports.example/tlsrpt ;;
 	wrongname)	mx 10 mx; sts; host wrongname; policy enforce "mx.$D" ;;
 	untrusted)	mx 10 mx; sts; host untrusted; policy enforce "mx.$D" ;;
 	twotxt)		mx 10 mx; sts 'v=STSv1; id=1' 'v=STSv1; id=2'; host
@@ -449,11 +468,13 @@ spec() {
 	cached)		mx 10 mx; sts; host; policy enforce "mx.$D" ;;
 	# Enforce domains whose allowed MX the SMTP sink of regress/smtpd
 	# serves with a wrong-name certificate, or without STARTTLS.
-	mxwrongname)	mx 10 mx; sts; host; policy enforce "mx.$D" ;;
-	mxnotls)	mx 10 mx; sts; host; policy enforce "mx.$D" ;;
-	dane)		mx 10 mx; tlsa mx "3 1 1 $ee" ;;
+	mxwrongname)	mx 10 mx; sts; host; policy enforce "mx.$D"
+			tlsrpt https://rua.reports.example/tlsrpt ;;
+	mxnotls)	mx 10 mx; sts; host; policy enforce "mx.$D"
+			tlsrpt mailto:tlsrpt@reports.example ;;
+	dane)		mx 10 mx; tlsa mx "3 1 1 $ee"; tlsrpt ;;
 	daneinsecure)	unsigned; mx 10 mx; tlsa mx "3 1 1 $ee" ;;
-	danebogus)	mx 10 mx; tlsa mx "3 1 1 $ee"
+	danebogus)	mx 10 mx; tlsa mx "3 1 1 $ee"; tlsrpt
 			corrupt "_25._tcp.mx.$D" TLSA ;;
 	daneunusable)	mx 10 mx; tlsa mx "0 0 1 $cahash" "1 1 1 $ee" ;;
 	danests)	mx 10 mx; tlsa mx "3 1 1 $ee"; sts; host
@@ -505,7 +526,7 @@ spec() {
 			policy_age 604800 enforce "mx.$D" "old.$D" ;;
 	nobump.chk)	smtp 10 mx valid; chk; policy_age 604800 enforce "mx.$D" ;;
 	twotxt.chk)	smtp 10 mx valid; sts 'v=STSv1; id=1' 'v=STSv1; id=2'
-			host; tlsrpt; policy_age 604800 enforce "mx.$D" ;;
+			host; tlsrpt_txt; policy_age 604800 enforce "mx.$D" ;;
 	html.chk)	smtp 10 mx valid; chk; policy_age 604800 enforce "mx.$D"
 			ngx 'types { } default_type text/html;' ;;
 	expiring.chk)	smtp 10 mx expiring; chk expiring
@@ -514,8 +535,15 @@ spec() {
 	norpt.chk)	smtp 10 mx valid; sts; host
 			policy_age 604800 enforce "mx.$D" ;;
 	badrpt.chk)	smtp 10 mx valid; sts; host
-			tlsrpt 'v=TLSRPTv1; rua=ftp://reports.example'
+			tlsrpt_txt 'v=TLSRPTv1; rua=ftp://reports.example'
 			policy_age 604800 enforce "mx.$D" ;;
+	# The TLS report collectors, and a TLSRPT domain itself.
+	reports)	mx 10 mx; rr "rua.$D." A "$COLLECTOR"
+			tlsrpt mailto:tlsrpt@reports.example ;;
+	# A policy without max_age: sts-policy-invalid (RFC 8460 4.3.2).
+	badpolicy)	mx 10 mx; sts; host; tlsrpt
+			printf 'version: STSv1\nmode: enforce\nmx: mx.%s\n' "$D" \
+			    >"$dir/www/$D/.well-known/mta-sts.txt" ;;
 	*)		die "no spec for $D" ;;
 	esac
 }
@@ -757,6 +785,7 @@ make_pki() {
 	ln -s filter-mtasts-test-ca.pem \
 	    "$dir/sslcerts/$(openssl x509 -in "$dir/ca.pem" -noout -subject_hash).0"
 	leaf default default.invalid ca
+	leaf rua rua.reports.example ca
 	# TLSA data: an MX host key (3 1 1) and the CA certificate (0 0 1)
 	newkey "$dir/pki/mx.key"
 	ee=$(openssl pkey -in "$dir/pki/mx.key" -pubout -outform DER | sha256sum | cut -c1-64)
@@ -943,6 +972,12 @@ smtp_ready() {
 	[ -e "$dir/smtp/ready" ]
 }
 
+collector_ready() {
+	[ "$(curl_probe --cacert "$dir/ca.pem" --resolve \
+	    "rua.reports.example:443:$COLLECTOR" \
+	    https://rua.reports.example/health)" = ok ]
+}
+
 aux_ready() {
 	[ "$(nsx curl -s --noproxy '*' --max-time 2 "http://$AUX:$AUXPORT/health")" = ok ]
 }
@@ -974,6 +1009,7 @@ cmd_start() {
 	# fresh state: only what a previous start made
 	rm -rf "$dir/keys" "$dir/zones" "$dir/signed" "$dir/pki" "$dir/sslcerts" \
 	    "$dir/www" "$dir/nginx" "$dir/nsd" "$dir/aux" "$dir/run" "$dir/log" \
+	    "$dir/collector" \
 	    "$dir/hosts" "$dir/root.key" "$dir/root.hints" "$dir/ca.pem" \
 	    "$dir/resolv.conf" "$dir/unbound.conf" "$dir/unbound.pid" \
 	    "$dir/unbound.ctl" "$dir/smtp"
@@ -1002,10 +1038,14 @@ cmd_start() {
 	    -e "$dir/log/nginx-error.log"
 	spawn aux python3 -u "$here/aux.py" "$AUX" "$AUXPORT" "$dir/aux"
 	spawn smtp python3 -u "$here/../smtpd/sink.py" serve "$dir/smtp"
+	spawn collector python3 -u "$here/collector.py" "$COLLECTOR" 443 \
+	    "$dir/pki/rua.pem" "$dir/pki/rua.key" "$dir/collector"
 	wait_for nsd $WAIT "nsd on $AUTH" nsd_ready &&
 	wait_for unbound $WAIT "a secure answer from $RESOLVER" resolver_ready &&
 	wait_for aux $WAIT "aux.py on $AUX:$AUXPORT" aux_ready &&
 	wait_for smtp $WAIT "sink.py on $SMTP_NET.N:25" smtp_ready &&
+	wait_for collector $WAIT "collector.py on $COLLECTOR:443" \
+	    collector_ready &&
 	wait_for nginx $WAIT "nginx on $HTTPS:443" nginx_gen 1 || exit 1
 	trap - EXIT
 }
