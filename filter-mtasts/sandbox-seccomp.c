@@ -682,7 +682,9 @@ refused(int sig, siginfo_t *si, void *ctx)
 	n = put(msg, n, sizeof(msg), si->si_errno == WHY_ARGS ?
 	    " refused by the sandbox: not with these arguments\n" :
 	    " refused by the sandbox\n");
-	(void)write(STDERR_FILENO, msg, n);
+	/* Nothing to do if stderr is gone: the signal says the rest. */
+	if (write(STDERR_FILENO, msg, n) == -1)
+		errno = saved;
 	errno = saved;
 	raise(sig);
 }
