@@ -369,6 +369,7 @@ try_network_work(void)
 	struct timespec		 ts;
 	socklen_t		 len = sizeof(int);
 	char			 buf[16], *big;
+	uint32_t		 rnd;
 	int			 s, t, fd, dfd, soerr, *v, i;
 
 	/* A query to a port where no one listens, as to a dead server. */
@@ -414,7 +415,8 @@ try_network_work(void)
 	free(big);
 	if (clock_gettime(CLOCK_REALTIME, &ts) == -1 || time(NULL) == -1)
 		return 16;
-	(void)arc4random();
+	rnd = arc4random();	/* getrandom(2), as OpenSSL seeds */
+	(void)rnd;
 	/* The first large qsort(3) asks the size of memory: a CA bundle. */
 	if ((v = calloc(NSORT, sizeof(*v))) == NULL)
 		return 17;
