@@ -61,19 +61,24 @@ PROG_OBJS=	filter-mtasts/main.o filter-mtasts/cmd_match.o \
 		filter-mtasts/cmd_check.o filter-mtasts/check_report.o \
 		filter-mtasts/rptwire.o filter-mtasts/rptfront.o \
 		filter-mtasts/rptsend.o filter-mtasts/cmd_report.o \
-		filter-mtasts/${SANDBOX}
+		filter-mtasts/relay.o filter-mtasts/relay_smtp.o \
+		filter-mtasts/relay_net.o filter-mtasts/${SANDBOX}
 REGRESS_PROGS=	regress/test_record regress/test_policy regress/test_match \
 		regress/test_http regress/test_dns_wire regress/test_dane \
 		regress/test_cache regress/test_vcache regress/test_reply \
 		regress/test_fetch regress/test_verify regress/test_smtp \
-		regress/verify_send regress/test_sandbox regress/test_rpt
+		regress/verify_send regress/test_sandbox regress/test_rpt \
+		regress/test_relay
 REGRESS_OBJS=	regress/test_record.o regress/test_policy.o \
 		regress/test_match.o regress/test_http.o \
 		regress/test_dns_wire.o regress/test_dane.o \
 		regress/test_cache.o regress/test_vcache.o regress/test_reply.o \
 		regress/regress.o regress/test_fetch.o regress/tlsserv.o \
 		regress/test_verify.o regress/test_smtp.o regress/verify_send.o \
-		regress/test_sandbox.o regress/test_rpt.o
+		filter-mtasts/rptwire.o filter-mtasts/rptfront.o \
+		filter-mtasts/rptsend.o filter-mtasts/cmd_report.o \
+		filter-mtasts/relay.o filter-mtasts/relay_smtp.o \
+		filter-mtasts/relay_net.o filter-mtasts/${SANDBOX}
 FUZZ_PROGS=	regress/fuzz/fuzz_record regress/fuzz/fuzz_policy \
 		regress/fuzz/fuzz_match regress/fuzz/fuzz_http \
 		regress/fuzz/fuzz_dns_wire regress/fuzz/fuzz_vwire \
@@ -81,7 +86,8 @@ FUZZ_PROGS=	regress/fuzz/fuzz_record regress/fuzz/fuzz_policy \
 		regress/fuzz/fuzz_cache regress/fuzz/fuzz_tablesrv \
 		regress/fuzz/fuzz_table_text regress/fuzz/fuzz_table_imsg \
 		regress/fuzz/fuzz_exim regress/fuzz/fuzz_vstore \
-		regress/fuzz/fuzz_smtp_reply regress/fuzz/fuzz_rptdgram
+		regress/fuzz/fuzz_smtp_reply regress/fuzz/fuzz_rptdgram \
+		regress/fuzz/fuzz_relay
 TABLE_FUZZ_SRCS=	filter-mtasts/tableproto.c regress/fuzz/tablestub.c \
 		${PARSER_SRCS}
 FUZZ_CC?=	clang
@@ -140,6 +146,11 @@ regress/test_vcache: regress/test_vcache.o regress/regress.o \
 	    filter-mtasts/vwire.o filter-mtasts/log.o filter-mtasts/reply.o \
 	    ${LIB} ${PKG_LIBS}
 regress/test_vcache.o regress/test_reply.o: filter-mtasts/extern.h
+regress/test_relay.o: filter-mtasts/extern.h
+regress/test_relay: regress/test_relay.o regress/regress.o \
+    filter-mtasts/relay_smtp.o ${LIB}
+	${CC} ${CFLAGS} ${LDFLAGS} -o $@ regress/test_relay.o \
+	    regress/regress.o filter-mtasts/relay_smtp.o ${LIB}
 regress/test_reply: regress/test_reply.o regress/regress.o \
     filter-mtasts/reply.o
 	${CC} ${CFLAGS} ${LDFLAGS} -o $@ regress/test_reply.o \
@@ -256,6 +267,11 @@ regress/fuzz/fuzz_smtp_reply: regress/fuzz/fuzz_smtp_reply.c lib/smtp_reply.c \
     lib/sts_error.c
 	${FUZZ_CC} ${FUZZ_FLAGS} -Ilib -o $@ regress/fuzz/fuzz_smtp_reply.c \
 	    lib/smtp_reply.c lib/sts_error.c
+
+regress/fuzz/fuzz_relay: regress/fuzz/fuzz_relay.c filter-mtasts/relay_smtp.c \
+    filter-mtasts/extern.h ${PARSER_SRCS}
+	${FUZZ_CC} ${FUZZ_FLAGS} -D_GNU_SOURCE -Ilib -Ifilter-mtasts -o $@ \
+	    regress/fuzz/fuzz_relay.c filter-mtasts/relay_smtp.c ${PARSER_SRCS}
 
 fuzz-progs: ${FUZZ_PROGS}
 

@@ -201,7 +201,7 @@ cmd_daemon(int argc, char *argv[])
 	ctl = spawner_start(&conf, user, &pid);
 	netfd = spawner_first(ctl, &netpid);
 	privdrop(user, NULL);
-	sandbox_front();
+	sandbox_front(0);
 	if ((base = event_base_new()) == NULL ||
 	    (vc = vcache_new(base, netfd, 50000, &vcache_timing_default)) == NULL ||
 	    (srv = server_new(base, vc)) == NULL ||

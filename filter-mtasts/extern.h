@@ -43,6 +43,7 @@ struct vcache;
 struct vwaiter;
 struct ipc;
 struct tablesrv;
+struct relay;
 
 /* The daemon's protocols. */
 enum proto {
@@ -89,6 +90,19 @@ __dead void	 fatalx(const char *, ...)
 #define IPC_VERDICT	2	/* network -> front: verdict */
 #define IPC_READY	3	/* network -> front: set up, privileges gone */
 #define IPC_RESULT	4	/* front -> network: a TLS reporting result */
+/* The relay (relay.c, relay_net.c), id: the transaction; see relay_net.c */
+#define IPC_RELAY_MIN	16
+#define IPC_RELAY_OPEN	16	/* front -> network: domain, mode, MAIL, MX */
+#define IPC_RELAY_RCPT	17	/* front -> network: RCPT command */
+#define IPC_RELAY_DATA	18	/* front -> network: DATA command */
+#define IPC_RELAY_CHUNK	19	/* front -> network: message bytes */
+#define IPC_RELAY_EOM	20	/* front -> network: end of message */
+#define IPC_RELAY_CLOSE	21	/* front -> network: transaction over */
+#define IPC_RELAY_REPLY	22	/* network -> front: code, text */
+#define IPC_RELAY_ACK	23	/* network -> front: chunks sent */
+#define IPC_RELAY_TRIED	24	/* network -> front: a host that failed */
+#define IPC_RELAY_SESSION 25	/* network -> front: the host that passed */
+#define IPC_RELAY_MAX	25
 typedef void	(*ipc_msg_cb)(void *, uint32_t, uint32_t, const uint8_t *,
 		    size_t);
 typedef void	(*ipc_eof_cb)(void *);
@@ -154,7 +168,55 @@ struct supervisor *supervise(struct event_base *, int, pid_t,
 
 /* sandbox-*.c, chosen by the build */
 void		 sandbox_network(void);
-void		 sandbox_front(void);
+void		 sandbox_front(int);
+
+/* relay.c, relay_smtp.c, relay_net.c: the verifying relay */
+#define RELAY_LINE_MAX	1000	/* a command line, CRLF included */
+#define RELAY_ADDR_MAX	512
+#define RELAY_PARAMS_MAX 256
+#define RELAY_REPLY_MAX	512	/* a reply line smtpd reads, NUL included */
+#define RELAY_CHUNK	16384	/* message bytes per IPC_RELAY_CHUNK */
+#define RELAY_WINDOW	4	/* chunks sent and not yet acknowledged */
+enum relay_cmd {
+	RC_BAD,
+	RC_OTHER,
+	RC_HELO,
+	RC_EHLO,
+	RC_MAIL,
+	RC_RCPT,
+	RC_DATA,
+	RC_RSET,
+	RC_NOOP,
+	RC_QUIT
+};
+struct relay_path {
+	char		 addr[RELAY_ADDR_MAX];	/* without brackets */
+	char		 domain[254];	/* DNS_NAME_MAX + 1: normalised, or "" */
+	int		 literal;		/* an address literal */
+	char		 params[RELAY_PARAMS_MAX];	/* ESMTP, or helo name */
+};
+enum relay_cmd	 relay_parse_cmd(const char *, size_t, struct relay_path *,
+		    char *, size_t);
+int		 relay_data_scan(const char *, size_t, int *, size_t *,
+		    size_t *);
+void		 relay_reply_format(int, const char *, const char *, unsigned,
+		    char *, size_t);
+struct relay_outcome {
+	const char	*domain;	/* the policy domain */
+	const char	*kind;		/* its verdict: dane, sts-enforce */
+	int		 result;	/* enum tlsrpt_result */
+	const char	*mx, *address;	/* the MX host tried, its address */
+	const char	*sender, *rcpts;	/* the envelope */
+	const char	*reason;
+};
+void		 relay_outcome(struct vcache *, const struct relay_outcome *);
+int		 relay_listen(const char *);
+struct relay	*relay_start(struct event_base *, int, struct vcache *, int);
+extern int	 relay_net_wanted;
+int		 relay_net_init(struct event_base *, struct resolver *,
+		    const char *, char *, size_t);
+void		 relay_net_msg(struct ipc *, uint32_t, uint32_t,
+		    const uint8_t *, size_t);
 
 /* vcache.c: the front's memory of verdicts */
 #define VC_ERROR	-1
@@ -179,6 +241,9 @@ void		 vcache_on_down(struct vcache *, long (*)(void *), void *);
 const char	*vcache_answer(struct vcache *, const struct verdict *,
 		    enum proto, size_t *);
 int		 vcache_send(struct vcache *, uint32_t, const void *, size_t);
+void		 vcache_on_other(struct vcache *, ipc_msg_cb, void (*)(void *),
+		    void *);
+struct ipc	*vcache_link(struct vcache *);
 
 /* reply.c: what Postfix and Exim are told */
 #define REPLY_MAX	2048

@@ -66,6 +66,8 @@ static struct {
 	pid_t			 netpid;
 	struct vcache		*vc;
 	struct tablesrv		*ts;
+	const char		*relay;		/* -R */
+	int			 relayfd;
 } f;
 
 static void
@@ -244,6 +246,9 @@ filter_conf(const char *key, const char *value)
 		fatalx("cannot serve %s", f.sock);
 	if (supervise(base, f.ctl, f.netpid, f.vc) == NULL)
 		fatalx("cannot supervise the network process");
+	if (f.relay != NULL && relay_start(base, f.relayfd, f.vc,
+	    f.hold) == NULL)
+		fatalx("cannot start the relay on %s", f.relay);
 	netproc_watch(base);
 }
 
@@ -256,12 +261,15 @@ filter_options(int argc, char *argv[])
 	f.user = PRIVSEP_USER;
 	f.sock = TABLESOCK;
 	f.hold = HOLD_DEFAULT;
-	while ((ch = getopt(argc, argv, "+a:c:g:r:s:S:t:u:x:")) != -1) {
+	while ((ch = getopt(argc, argv, "+a:c:g:r:R:s:S:t:u:x:")) != -1) {
 		if (resolver_option(ch, optarg, &f.conf))
 			continue;
 		switch (ch) {
 		case 'g':
 			f.group = optarg;
+			break;
+		case 'R':
+			f.relay = optarg;
 			break;
 		case 'S':
 			f.sock = optarg;
@@ -314,10 +322,15 @@ cmd_filter(int argc, char *argv[])
 	/* A client that closes before its answer must not end the filter. */
 	signal(SIGPIPE, SIG_IGN);
 	f.sockfd = tablesrv_listen(f.sock, f.group);
+	/* the network process does the relay's connections, and proves them */
+	if (f.relay != NULL) {
+		f.relayfd = relay_listen(f.relay);
+		relay_net_wanted = 1;
+	}
 	f.ctl = spawner_start(&f.conf, f.user, &pid);
 	f.netfd = spawner_first(f.ctl, &f.netpid);
 	privdrop(f.user, NULL);
-	sandbox_front();
+	sandbox_front(f.relay != NULL);
 	osmtpd_register_conf(filter_conf);
 	osmtpd_register_filter_rcptto(filter_rcpt);
 	osmtpd_register_report_connect(0, out_connect);

@@ -178,6 +178,10 @@ net_msg(void *arg, uint32_t type, uint32_t id, const uint8_t *p, size_t len)
 	struct netreq	*req;
 	struct verdict	 v;
 
+	if (type >= IPC_RELAY_MIN && type <= IPC_RELAY_MAX) {
+		relay_net_msg(np->ipc, type, id, p, len);
+		return;
+	}
 	if (type == IPC_RESULT) {
 		net_result(np, p, len);
 		return;
@@ -272,6 +276,9 @@ netproc_run(int fd, const struct resolver_conf *conf, const char *user)
 		fatalx("cannot create an event loop");
 	if ((np.r = resolver_new(base, conf, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
+	if (relay_net_wanted && relay_net_init(base, np.r, conf->cafile, err,
+	    sizeof(err)) == -1)
+		fatalx("relay: %s", err);
 	privdrop(user, conf->statedir);
 	np.rpt = NULL;
 	if (resolver_cache(np.r) != NULL &&

@@ -28,6 +28,7 @@ sandbox_network(void)
 }
 
 void
-sandbox_front(void)
+sandbox_front(int relay)
 {
+	(void)relay;
 }

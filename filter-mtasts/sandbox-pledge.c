@@ -34,9 +34,10 @@ sandbox_network(void)
 		fatal("pledge");
 }
 
+/* The verifying relay (-R) accepts smtpd's connections over TCP. */
 void
-sandbox_front(void)
+sandbox_front(int relay)
 {
-	if (pledge("stdio unix", NULL) == -1)
+	if (pledge(relay ? "stdio unix inet" : "stdio unix", NULL) == -1)
 		fatal("pledge");
 }

@@ -732,8 +732,9 @@ sandbox_network(void)
 	sandbox_enter("network process", groups);
 }
 
+/* accept4(2) does not tell the relay's TCP listener from the others. */
 void
-sandbox_front(void)
+sandbox_front(int relay)
 {
 	static const struct rule *const groups[] = {
 		base_rules, front_rules,
@@ -743,5 +744,6 @@ sandbox_front(void)
 		NULL
 	};
 
+	(void)relay;
 	sandbox_enter("front process", groups);
 }

@@ -126,6 +126,9 @@ struct vcache {
 	void			*ready_arg;
 	long			(*down_cb)(void *);
 	void			*down_arg;
+	ipc_msg_cb		 other_msg;	/* the relay's messages */
+	void			(*other_down)(void *);
+	void			*other_arg;
 	LIST_HEAD(, ventry)	*buckets;
 	size_t			 nbuckets;
 	struct ventries		 seg[2];
@@ -371,7 +374,11 @@ vc_msg(void *arg, uint32_t type, uint32_t id, const uint8_t *p, size_t len)
 	struct verdict	 v;
 	time_t		 now = time(NULL);
 
-	(void)id;
+	if (type >= IPC_RELAY_MIN && type <= IPC_RELAY_MAX &&
+	    vc->other_msg != NULL) {
+		vc->other_msg(vc->other_arg, type, id, p, len);
+		return;
+	}
 	if (type == IPC_READY) {
 		vc->ready = 1;
 		if (!vc->ever_ready && vc->ready_cb != NULL)
@@ -436,6 +443,8 @@ vc_eof(void *arg)
 
 	if (!vc->ever_ready)
 		fatalx("the network process did not start (see above)");
+	if (vc->other_down != NULL)
+		vc->other_down(vc->other_arg);
 	vc->down = 1;
 	vc->ready = 0;
 	vc->restart_at = vc->down_cb != NULL ? now + vc->down_cb(vc->down_arg) :
@@ -747,4 +756,24 @@ vcache_cancel(struct vwaiter *w)
 		return;
 	TAILQ_REMOVE(&w->e->waiters, w, entry);
 	free(w);
+}
+
+/*
+ * The relay shares the link: messages of its types go to msg, and down
+ * hears when the network process is gone, before anyone else.
+ */
+void
+vcache_on_other(struct vcache *vc, ipc_msg_cb msg, void (*down)(void *),
+    void *arg)
+{
+	vc->other_msg = msg;
+	vc->other_down = down;
+	vc->other_arg = arg;
+}
+
+/* The link to the network process, NULL while there is none. */
+struct ipc *
+vcache_link(struct vcache *vc)
+{
+	return vc->down ? NULL : vc->ipc;
 }

@@ -576,6 +576,7 @@ struct verify_req {
 	enum verify_mode mode;
 	const struct dns_rec *tlsa;	/* checked whatever the mode */
 	size_t		 ntlsa;
+	const char	*helo;		/* EHLO name, NULL: the verifier's */
 };
 
 struct verify_result {
@@ -677,6 +678,7 @@ struct resolver	*resolver_new(struct event_base *, const struct resolver_conf *,
 void		 resolver_free(struct resolver *);
 void		 resolver_set_cache(struct resolver *, struct cache *);
 struct cache	*resolver_cache(const struct resolver *);
+struct dns	*resolver_dns(const struct resolver *);
 struct pass_waiter *resolver_query(struct resolver *, const char *, verdict_cb,
 		    void *);
 void		 resolver_cancel(struct pass_waiter *);

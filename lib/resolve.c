@@ -793,6 +793,13 @@ resolver_cache(const struct resolver *r)
 	return r->cache;
 }
 
+/* The lookups a pass makes, for others on the loop (the relay). */
+struct dns *
+resolver_dns(const struct resolver *r)
+{
+	return r->dns;
+}
+
 /* Passes running now, each for a different domain. */
 size_t
 resolver_passes(const struct resolver *r)

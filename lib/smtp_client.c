@@ -56,6 +56,7 @@ struct verify {
 	struct dns_rec		 tlsa[VERIFY_TLSA_MAX];
 	size_t			 ntlsa;
 	struct smtp_conn	*c;
+	char			 ehlo[DNS_NAME_MAX + 8];
 	struct verify_result	 res;
 	verify_cb		 cb;
 	void			*arg;
@@ -240,7 +241,7 @@ on_greeting(void *arg, struct smtp_conn *c, const struct smtp_reply *rep)
 		verify_finish(v, TLSRPT_TEMPORARY, "greeting: %d %s",
 		    rep->code, rep->text);
 	else
-		verify_ask(v, v->vr->ehlo, on_ehlo);
+		verify_ask(v, v->ehlo, on_ehlo);
 }
 
 static void
@@ -327,7 +328,7 @@ on_handshake(void *arg, struct smtp_conn *c, int ok)
 	}
 	(void)snprintf(v->res.reason, sizeof(v->res.reason), "%s, %s",
 	    v->res.version, why);
-	verify_ask(v, v->vr->ehlo, on_ehlo_tls);
+	verify_ask(v, v->ehlo, on_ehlo_tls);
 }
 
 static void
@@ -379,6 +380,11 @@ verify_start(struct verifier *vr, const struct verify_req *req, verify_cb cb,
 	v->cb = cb;
 	v->arg = arg;
 	v->mode = req->mode;
+	if (req->helo != NULL && dns_hostname_valid(req->helo,
+	    strlen(req->helo)))
+		(void)snprintf(v->ehlo, sizeof(v->ehlo), "EHLO %s", req->helo);
+	else
+		memcpy(v->ehlo, vr->ehlo, sizeof(v->ehlo));
 	(void)snprintf(v->host, sizeof(v->host), "%s", req->host);
 	if (req->domain != NULL)
 		(void)snprintf(v->domain, sizeof(v->domain), "%s",

@@ -2,7 +2,9 @@
 # The configuration fragments filter-mtasts(8) shows must be the ones
 # regress/mta/ tests against the real Exim and Postfix: every line of
 # postfix-main.cf, and the filter-mtasts routers and transports of
-# exim.conf, must appear verbatim in the rendered manual.
+# exim.conf, must appear verbatim in the rendered manual; and every
+# line of regress/smtpd/relay.conf, the smtpd.conf regress/smtpd/smtpd.sh
+# runs with OpenSMTPD 6.8 and 7.6, in the manual and in README.
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 command -v mandoc >/dev/null 2>&1 ||
@@ -12,7 +14,8 @@ trap 'rm -f "$man"' EXIT
 mandoc -Tascii "$top/man/filter-mtasts.8" | col -b >"$man"
 
 python3 - "$man" "$top/regress/mta/postfix-main.cf" \
-    "$top/regress/mta/exim.conf" "$top/Makefile" <<'PY'
+    "$top/regress/mta/exim.conf" "$top/Makefile" \
+    "$top/regress/smtpd/relay.conf" "$top/README" <<'PY'
 import re
 import sys
 
@@ -72,6 +75,15 @@ print(("ok - " if not missing else "not ok - ") +
       "and for a source build")
 for l in missing:
     print("# missing from the example: " + l)
+
+check("manual: the smtpd.conf of the relay is the one tested",
+      lines(sys.argv[5]))
+readme = set(l.strip() for l in open(sys.argv[6]))
+missing = [l for l in lines(sys.argv[5]) if l not in readme]
+print(("ok - " if not missing else "not ok - ") +
+      "README: the smtpd.conf of the relay is the one tested")
+for l in missing:
+    print("# missing from README: " + l)
 
 check("manual: the Exim routers, transports and TLS reporting macro are "
       "those tested",

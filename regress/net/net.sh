@@ -78,7 +78,8 @@ chk"
 # Test domains within the zones v.example and chk.example (one zone
 # each: signing a zone costs more than its records), for
 # regress/verify.sh: LABEL.v.example, LABEL.chk.example.
-V_DOMAINS="ee expired ta mismatch usage01 notls stswrong stsexpired"
+V_DOMAINS="ee expired ta mismatch usage01 notls stswrong stsexpired failover
+stsok"
 CHK_DOMAINS="ok mxmissing stale nobump twotxt html expiring maxage norpt
 badrpt"
 TEST_DOMAINS="enforce dane danebogus nosts"
@@ -509,12 +510,18 @@ spec() {
 				tlsa $sp_h "$sp_t"
 			done ;;
 	# valid under the test CA, but the TLSA record is another key's
-	mismatch.v)	smtp 10 mx valid; tlsa mx "3 1 1 $ee" ;;
+	mismatch.v)	smtp 10 mx valid; tlsa mx "3 1 1 $ee"; tlsrpt_txt ;;
 	usage01.v)	smtp 10 mx selfsigned
 			tlsa mx "0 0 1 $cahash" "$(tlsa_for mx 1 1 1)" ;;
 	notls.v)	smtp 10 mx notls; tlsa mx "3 1 1 $ee" ;;
 	stswrong.v)	smtp 10 mx wrongname; sts; host; policy enforce "mx.$D" ;;
 	stsexpired.v)	smtp 10 mx expired; sts; host; policy enforce "mx.$D" ;;
+	# the first MX fails the policy's checks, the second passes
+	failover.v)	smtp 10 mx1 wrongname; smtp 20 mx2 valid; sts; host
+			policy enforce "mx1.$D" "mx2.$D"; tlsrpt_txt ;;
+	# enforce, one MX that passes: smtpd's own "relay tls" and the relay
+	# alike (bench/relay.sh)
+	stsok.v)	smtp 10 mx valid; sts; host; policy enforce "mx.$D" ;;
 	# "filter-mtasts check": a domain set up right, then one mistake each.
 	ok.chk)		smtp 10 mx1 valid; smtp 20 mx2 valid; chk
 			tlsa mx1 "$(tlsa_for mx1 3 1 1)"

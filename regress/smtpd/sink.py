@@ -26,6 +26,15 @@
 # X-Sink-Envelope) and writes one JSON line per event to
 # OUTDIR/events.jsonl (ready, connect, starttls, tls-failed, message,
 # disconnect).  OUTDIR/ready appears once every listener is bound.
+#
+# The local part of a recipient can ask for a failure, for the relay's
+# tests: "rcpt452..." and "rcpt550..." get that reply to RCPT;
+# "dropdata..." closes the connection in the middle of the message, and
+# "stalldata..." waits (at most STALL seconds) before its reply to the
+# end of the message, and keeps nothing if the client goes meanwhile;
+# both only the first time each address comes ("data-dropped" and
+# "data-stalled" events), so a retry is delivered; "closeafter..."
+# closes the connection right after its reply to the end of the message.
 
 import asyncio
 import json
@@ -41,6 +50,7 @@ MX_NET = "127.0.25."
 MODES = ("valid", "wrongname", "untrusted", "selfsigned", "expired", "notls")
 WRONG_NAME = "wrong-name.other.example"
 MAX_LINE = 4096
+STALL = 60
 MAX_MESSAGE = 10 * 1024 * 1024
 IDLE = 300
 
@@ -156,6 +166,15 @@ class Sink:
                 self.hosts.append((addr, name, mode))
         self.nsession = 0
         self.nmessage = 0
+        self.once = set()     # addresses whose failure was served
+
+    def first_time(self, rcpts, prefix):
+        """The first recipient with that prefix not yet served, or None."""
+        for r in rcpts:
+            if r.lower().startswith(prefix) and r.lower() not in self.once:
+                self.once.add(r.lower())
+                return r
+        return None
 
     def event(self, kind, **kw):
         rec = {"ts": round(time.time(), 6), "event": kind}
@@ -345,6 +364,10 @@ class Session:
                 await self.reply("503 5.5.1 MAIL first")
             elif not m:
                 await self.reply("501 5.5.4 syntax: RCPT TO:<address>")
+            elif m.group(1).lower().startswith("rcpt452"):
+                await self.reply("452 4.2.2 %s: mailbox full (test)" % m.group(1))
+            elif m.group(1).lower().startswith("rcpt550"):
+                await self.reply("550 5.1.1 %s: no such user (test)" % m.group(1))
             else:
                 self.rcpts.append(m.group(1))
                 await self.reply("250 2.1.5 ok")
@@ -353,8 +376,14 @@ class Session:
                 await self.reply("503 5.5.1 RCPT first")
                 return True
             await self.reply("354 end data with <CR><LF>.<CR><LF>")
+            drop = self.sink.first_time(self.rcpts, "dropdata")
+            stall = self.sink.first_time(self.rcpts, "stalldata")
             data = bytearray()
             while True:
+                if drop is not None and len(data) > 0:
+                    self.event("data-dropped", rcpt=drop, size=len(data))
+                    self.writer.transport.abort()
+                    return False
                 line = await asyncio.wait_for(self.reader.readuntil(b"\n"), IDLE)
                 if line in (b".\r\n", b".\n"):
                     break
@@ -364,9 +393,21 @@ class Session:
                     line = line.rstrip(b"\n") + b"\r\n"
                 if len(data) < MAX_MESSAGE:
                     data += line
+            if stall is not None:
+                self.event("data-stalled", rcpt=stall, size=len(data))
+                try:
+                    got = await asyncio.wait_for(self.reader.read(1), STALL)
+                except asyncio.TimeoutError:
+                    got = b"x"
+                if not got:
+                    self.event("data-abandoned", rcpt=stall)
+                    return False
+            close = any(r.lower().startswith("closeafter") for r in self.rcpts)
             qid = self.sink.deliver(self, bytes(data))
             self.reset()
             await self.reply("250 2.0.0 ok queued as %s" % qid)
+            if close:
+                return False
         elif verb == "RSET":
             self.reset()
             await self.reply("250 2.0.0 ok")

@@ -19,9 +19,13 @@
 #   check: "ok - smtpd VERSION: ...", "not ok - ..." with "# " detail
 #   lines, or a single "skip - smtpd VERSION: ..." when it cannot run.
 #   PHASE is "stub" (a minimal proc filter and proc table of our own,
-#   stub.py: proves the harness) and/or "mtasts" (filter-mtasts
-#   itself); default both.  Exit status 1 if any check failed.
-#   PHASE "demo" (make demo) prints a table of verdicts and outcomes.
+#   stub.py: proves the harness), "mtasts" (filter-mtasts itself, with
+#   the relay domain <mtasts> tls set-up) and/or "relay" (the verifying
+#   relay of filter-mtasts, with the smtpd.conf of the manual,
+#   relay.conf, against the MX hosts of v.example); default all three.
+#   Exit status 1 if any check failed.
+#   PHASE "demo" (make demo) prints a table of verdicts and outcomes;
+#   "bench" runs bench/relay.sh's measurements.
 #
 # env: FILTER_MTASTS  the program (default: the build in this tree)
 #      NET_NS         network namespace name (default mtasts-smtpd, or
@@ -390,6 +394,13 @@ smtpd_tail() {
 }
 
 # ---------------------------------------------------------- messages
+
+# delivered RCPT: lib.sh's, over both sinks: this script's (127.0.25.N)
+# and the network's own (127.0.27.N, the v.example hosts).
+delivered() {
+	python3 "$tool" delivered "$work/sink/events.jsonl" "$1"
+	python3 "$tool" delivered "$dir/smtp/events.jsonl" "$1"
+}
 
 # submit_many RCPT...: one message to each, in parallel sessions (the
 # local part is the id); returns when every session has ended.
@@ -768,6 +779,272 @@ phase_mtasts() {
 	stop_smtpd
 }
 
+# ------------------------------------------------------------- relay
+
+# relay_conf: relay.conf, the smtpd.conf of the manual, with the test's
+# program and paths: filter-mtasts with the network's resolver, trust
+# anchor, CA and a state directory of its own; the listener on the
+# sender's address; the test's aliases and helo; "from local" becomes
+# "from any" (the sender is 127.0.26.1).  Every other line is as the
+# manual has it.
+relay_conf() {
+	sed -e '/^#/d' \
+	    -e "s|/usr/local/sbin/filter-mtasts filter|$FM filter -r $RESOLVER -a $dir/root.key -c $dir/ca.pem -s $RSTATE|" \
+	    -e "s|file:/etc/aliases|file:$work/aliases|" \
+	    -e "s|^listen on localhost|listen on $SENDER_IP port 25 hostname $HELO|" \
+	    -e "s|mail\.example\.org\$|$HELO|" -e "s|helo mail\.example\.org|helo $HELO|" \
+	    -e 's|match from local|match from any|' "$here/relay.conf"
+}
+
+# The relay checks, in the order they are printed.
+RELAY_CHECKS="start ee expired ta mismatch notls failover two-domains
+rcpt452 rcpt550 dropdata killed log tlsrpt"
+
+relay_title() {
+	case $1 in
+	start)		echo "relay: smtpd starts with the smtpd.conf of the manual (relay host smtp+notls://127.0.0.1:7672)" ;;
+	ee)		echo "relay: ee.v.example (DANE-EE, self-signed): delivered to mx1.ee.v.example over TLS, SNI the MX name" ;;
+	expired)	echo "relay: expired.v.example (DANE-EE, expired certificate): delivered to mx.expired.v.example" ;;
+	ta)		echo "relay: ta.v.example (DANE-TA, private CA in the chain): delivered to mx.ta.v.example" ;;
+	mismatch)	echo "relay: mismatch.v.example (TLSA mismatch, certificate valid under the CA): stays queued, never delivered" ;;
+	notls)		echo "relay: notls.v.example (secure TLSA, no STARTTLS): stays queued, never delivered" ;;
+	failover)	echo "relay: failover.v.example (enforce; first MX wrong-name, second good): delivered to mx2 only" ;;
+	two-domains)	echo "relay: one message to a DANE and an STS domain: 452 4.5.3 for the second, smtpd retries it; both delivered once, each to its MX" ;;
+	rcpt452)	echo "relay: the MX answers 452 to RCPT: smtpd gets that 452 (TempFail), the message stays queued" ;;
+	rcpt550)	echo "relay: the MX answers 550 to RCPT: smtpd gets that 550 (PermFail)" ;;
+	dropdata)	echo "relay: the MX drops the connection mid-DATA: the message stays queued, then delivered once on retry" ;;
+	killed)		echo "relay: the network process killed mid-transaction: the message stays queued, then delivered once on retry" ;;
+	log)		echo "relay: each delivery logged with MX host, TLS version and what authenticated it" ;;
+	tlsrpt)		echo "relay: TLS reporting: failover.v.example's day has mx2's sessions successful, mx1's failed with certificate-host-mismatch; mismatch.v.example's failed under its tlsa policy" ;;
+	esac
+}
+
+# relay_ok RCPT MX AUTH: one copy, at MX, over TLS 1.2/1.3 with SNI the
+# MX name (6.8 sends no SNI itself: this is the relay's), and the
+# filter's log line says AUTH authenticated it.
+relay_ok() {
+	if ! one_copy "$1" "$2" '%s: delivered to %s, TLS %s, SNI %s'; then
+		bad "$1: not delivered"
+		ro_q=$(queued "$1")
+		[ -n "$ro_q" ] && note "queued: $ro_q"
+		return
+	fi
+	tls_ok "$1"
+	[ "$ed_sni" = "$2" ] || bad "$1: SNI is $ed_sni, not $2"
+	ro_l=$(grep -F "relay ${1#*@}: delivered " "$smtpd_log" | grep -F "<$1>" | tail -n 1)
+	case $ro_l in
+	*" via $2 ["*"] TLSv1."*" $3: 250 "*) note "${ro_l#*filter-mtasts: }" ;;
+	*) bad "$1: no log line \"relay ${1#*@}: delivered ... via $2 ... $3\"${ro_l:+: $ro_l}" ;;
+	esac
+}
+
+# mta_result RCPT RESULT TEXT: smtpd logged a delivery attempt of RCPT
+# with that result and TEXT in its status.
+mta_result() {
+	grep -F " to=<$1> " "$smtpd_log" | grep "mta delivery .*result=\"$2\"" |
+	    grep -qF "$3"
+}
+
+# settle_delivered RCPT...: smtpd tries again now; wait (SETTLE) until
+# each is delivered.
+settle_delivered() {
+	smtpctl schedule all >/dev/null 2>&1
+	sd_end=$(($(now) + SETTLE))
+	for sd_r; do
+		until [ -n "$(delivered "$sd_r")" ]; do
+			[ "$(now)" -lt "$sd_end" ] || break
+			sleep 0.2
+			smtpctl schedule all >/dev/null 2>&1
+		done
+	done
+}
+
+# sink_event EVENT RCPT: the network's sink logged EVENT for RCPT.
+sink_event() {
+	grep -F "\"event\": \"$1\"" "$dir/smtp/events.jsonl" 2>/dev/null |
+	    grep -qF "\"rcpt\": \"$2\""
+}
+
+# netproc_pid: the network process, by its connection to an MX host.
+netproc_pid() {
+	nsx ss -Htnp state established "( dport = :25 )" 2>/dev/null |
+	    sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -n 1
+}
+
+# relay_tlsrpt: the sessions the relay recorded for TLS reporting, as
+# "report show" and "report json" read them from the state directory
+# (each result is on disk before the relay answers smtpd).
+relay_tlsrpt() {
+	rt_day=$(date -u +%Y-%m-%d)
+	"$FM" report show -s "$RSTATE" -d "$rt_day" >"$work/rshow" 2>&1
+	note "$(grep -F '.v.example ' "$work/rshow")"
+	rt_l=$(grep -F " failover.v.example " "$work/rshow")
+	rt_ok=$(echo "$rt_l" | sed -n 's/.* successful \([0-9]*\) .*/\1/p')
+	rt_f=$(echo "$rt_l" | sed -n 's/.* failed \([0-9]*\) .*/\1/p')
+	# r-fo and r-two2 delivered at mx2; mx1 refused (at least once:
+	# the relay may remember it)
+	[ "${rt_ok:-0}" -ge 2 ] && [ "${rt_f:-0}" -ge 1 ] ||
+	    bad "failover.v.example: successful ${rt_ok:-none}, failed ${rt_f:-none}; want 2 or more, 1 or more"
+	"$FM" report json -s "$RSTATE" -d "$rt_day" failover.v.example \
+	    >"$work/rjson" 2>&1
+	python3 - "$work/rjson" <<'PY' || bad "failover.v.example's report: $(cat "$work/rjson")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+d = [x for p in r["policies"] if p["policy"]["policy-type"] == "sts"
+     and "mx: mx2.failover.v.example" in p["policy"]["policy-string"]
+     for x in p.get("failure-details", [])]
+assert [x for x in d if x["result-type"] == "certificate-host-mismatch"
+        and x["receiving-mx-hostname"] == "mx1.failover.v.example"], d
+PY
+	rt_l=$(grep -F " mismatch.v.example " "$work/rshow")
+	case $rt_l in
+	*" successful 0 failed "[1-9]*) ;;
+	*) bad "mismatch.v.example: ${rt_l:-not recorded}; want only failed sessions" ;;
+	esac
+	"$FM" report json -s "$RSTATE" -d "$rt_day" mismatch.v.example \
+	    2>&1 | grep -q '"policy-type": *"tlsa"' ||
+	    bad "mismatch.v.example: no tlsa policy in its report"
+}
+
+phase_relay() {
+	relay_conf >"$work/relay.conf"
+	if ! start_smtpd relay "$work/relay.conf"; then
+		not_ok "$(relay_title start)" "$smtpd_err" "$(smtpd_tail)"
+		for rl_c in $RELAY_CHECKS; do
+			[ "$rl_c" = start ] ||
+			    not_ok "$(relay_title "$rl_c")" "smtpd with the relay is not running"
+		done
+		return
+	fi
+	ok "$(relay_title start)"
+
+	submit_many r-ee@ee.v.example r-exp@expired.v.example \
+	    r-ta@ta.v.example r-mm@mismatch.v.example r-nt@notls.v.example \
+	    r-fo@failover.v.example rcpt452-a@ee.v.example \
+	    rcpt550-a@ee.v.example dropdata-a@ee.v.example
+	nsx python3 "$tool" send-multi "$SUBMIT_IP" \
+	    r-two@ee.v.example,r-two2@failover.v.example r-two "$events" 40
+	settle r-ee@ee.v.example r-exp@expired.v.example r-ta@ta.v.example \
+	    r-mm@mismatch.v.example r-nt@notls.v.example r-fo@failover.v.example \
+	    rcpt452-a@ee.v.example rcpt550-a@ee.v.example \
+	    dropdata-a@ee.v.example r-two@ee.v.example r-two2@failover.v.example
+
+	accepted r-ee r-ee@ee.v.example &&
+	    relay_ok r-ee@ee.v.example mx1.ee.v.example DANE-EE
+	[ "$V" = 6.8 ] && note "(OpenSMTPD 6.8 sends no SNI: the relay did)"
+	result "$(relay_title ee)"
+	accepted r-exp r-exp@expired.v.example &&
+	    relay_ok r-exp@expired.v.example mx.expired.v.example DANE-EE
+	result "$(relay_title expired)"
+	accepted r-ta r-ta@ta.v.example &&
+	    relay_ok r-ta@ta.v.example mx.ta.v.example DANE-TA
+	result "$(relay_title ta)"
+	for rl_d in mismatch:r-mm notls:r-nt; do
+		rl_r=${rl_d#*:}@${rl_d%%:*}.v.example
+		if accepted "${rl_d#*:}" "$rl_r"; then
+			expect_queued "$rl_r"
+			mta_result "$rl_r" TempFail "4.7.5 ${rl_d%%:*}.v.example: no MX host could be used: mx.${rl_d%%:*}.v.example" ||
+			    bad "$rl_r: no TempFail 4.7.5 naming mx.${rl_d%%:*}.v.example in smtpd's log"
+			note "$(grep -F "relay ${rl_d%%:*}.v.example: mx." "$smtpd_log" | head -n 1 | sed 's/.*filter-mtasts: //')"
+		fi
+		result "$(relay_title "${rl_d%%:*}")"
+	done
+	accepted r-fo r-fo@failover.v.example &&
+	    relay_ok r-fo@failover.v.example mx2.failover.v.example "PKIX+MX name"
+	grep -qF "relay failover.v.example: mx1.failover.v.example [" "$smtpd_log" ||
+	    bad "no log line for the failed mx1.failover.v.example"
+	result "$(relay_title failover)"
+
+	# the domain smtpd sent second: 452 4.5.3, TempFail (never a
+	# bounce), retried by smtpd on its own schedule (forced here)
+	if [ "$(ev r-two data-reply code)" = 250 ]; then
+		rl_452=
+		for rl_r in r-two@ee.v.example r-two2@failover.v.example; do
+			mta_result "$rl_r" TempFail "452 4.5.3" && rl_452="$rl_452 $rl_r"
+			! grep -F " to=<$rl_r> " "$smtpd_log" |
+			    grep -q 'result="PermFail"' || bad "$rl_r: a PermFail"
+		done
+		[ "$(echo $rl_452 | wc -w)" -eq 1 ] ||
+		    bad "expected one TempFail 452 4.5.3, got:${rl_452:- none}"
+		note "452 4.5.3 for$rl_452; queue: $(queued $rl_452 | awk -F'|' '{ print "retry", $11, "next try by smtpd in", $13, "s" }')"
+		settle_delivered r-two@ee.v.example r-two2@failover.v.example
+		relay_ok r-two@ee.v.example mx1.ee.v.example DANE-EE
+		relay_ok r-two2@failover.v.example mx2.failover.v.example "PKIX+MX name"
+	else
+		bad "the two-domain message was not accepted: $(ev r-two data-reply text)"
+	fi
+	result "$(relay_title two-domains)"
+
+	if accepted rcpt452-a rcpt452-a@ee.v.example; then
+		mta_result rcpt452-a@ee.v.example TempFail "452 4.2.2 mx1.ee.v.example: rcpt452-a@ee.v.example: mailbox full" ||
+		    bad "smtpd logged no TempFail with the MX's 452 4.2.2"
+		[ -n "$(queued rcpt452-a@ee.v.example)" ] || bad "not queued"
+		[ -z "$(delivered rcpt452-a@ee.v.example)" ] || bad "delivered"
+		note "$(grep -F ' to=<rcpt452-a@ee.v.example> ' "$smtpd_log" | grep -o 'result=.*' | head -n 1)"
+	fi
+	result "$(relay_title rcpt452)"
+	if accepted rcpt550-a rcpt550-a@ee.v.example; then
+		mta_result rcpt550-a@ee.v.example PermFail "550 5.1.1 mx1.ee.v.example: rcpt550-a@ee.v.example: no such user" ||
+		    bad "smtpd logged no PermFail with the MX's 550 5.1.1"
+		note "$(grep -F ' to=<rcpt550-a@ee.v.example> ' "$smtpd_log" | grep -o 'result=.*' | head -n 1)"
+	fi
+	result "$(relay_title rcpt550)"
+
+	if accepted dropdata-a dropdata-a@ee.v.example; then
+		sink_event data-dropped dropdata-a@ee.v.example ||
+		    bad "the sink did not drop the connection"
+		mta_result dropdata-a@ee.v.example TempFail "4.4.2" ||
+		    bad "smtpd logged no TempFail 4.4.2"
+		settle_delivered dropdata-a@ee.v.example
+		relay_ok dropdata-a@ee.v.example mx1.ee.v.example DANE-EE
+	fi
+	result "$(relay_title dropdata)"
+
+	# the sink holds its answer to the end of the message; meanwhile the
+	# network process (which holds the MX connection) is killed
+	submit stalldata-k stalldata-k@ee.v.example 40
+	smtpctl schedule all >/dev/null 2>&1
+	rl_end=$(($(now) + SETTLE))
+	until sink_event data-stalled stalldata-k@ee.v.example || [ "$(now)" -ge "$rl_end" ]; do
+		sleep 0.1
+	done
+	rl_pid=$(netproc_pid)
+	if ! accepted stalldata-k stalldata-k@ee.v.example; then
+		:
+	elif ! sink_event data-stalled stalldata-k@ee.v.example || [ -z "$rl_pid" ]; then
+		bad "the transaction did not reach the stalled end of data (network process: ${rl_pid:-none})"
+	else
+		note "killed network process $rl_pid ($(ps -o user= -p "$rl_pid")) in the middle of the transaction"
+		kill -KILL "$rl_pid"
+		rl_end=$(($(now) + SETTLE))
+		until attempted stalldata-k@ee.v.example || [ "$(now)" -ge "$rl_end" ]; do
+			sleep 0.1
+		done
+		mta_result stalldata-k@ee.v.example TempFail "4.3.0" ||
+		    bad "smtpd logged no TempFail 4.3.0: $(grep -F ' to=<stalldata-k@ee.v.example> ' "$smtpd_log" | tail -n 1)"
+		[ -z "$(delivered stalldata-k@ee.v.example)" ] || bad "delivered before the retry"
+		settle_delivered stalldata-k@ee.v.example
+		relay_ok stalldata-k@ee.v.example mx1.ee.v.example DANE-EE
+	fi
+	result "$(relay_title killed)"
+
+	rl_n=$(grep -c 'filter-mtasts: relay [^ ]*: delivered ' "$smtpd_log")
+	note "$rl_n deliveries logged, e.g.:"
+	note "$(grep 'filter-mtasts: relay [^ ]*: delivered ' "$smtpd_log" | head -n 1 | sed 's/.*filter-mtasts: //')"
+	[ "$rl_n" -ge 8 ] || bad "fewer than 8 deliveries logged"
+	result "$(relay_title log)"
+
+	relay_tlsrpt
+	result "$(relay_title tlsrpt)"
+	stop_smtpd
+}
+
+# bench/relay.sh: numbers, not checks, in this harness.
+phase_bench() {
+	BENCH_RELAY_SOURCED=1 . "$top/bench/relay.sh"
+	bench_relay
+}
+
 # demo_did RCPT: what smtpd did with the message, in a few words.
 demo_did() {
 	dd_code=$(ev "${1%@*}" rcpt-reply code)
@@ -842,10 +1119,10 @@ cmd_run() {
 	V=$1
 	shift
 	T="smtpd $V"
-	phases=${*:-stub mtasts}
+	phases=${*:-stub mtasts relay}
 	for rn_p in $phases; do
 		case $rn_p in
-		stub | mtasts | demo) ;;
+		stub | mtasts | relay | demo | bench) ;;
 		*) usage ;;
 		esac
 	done
@@ -894,6 +1171,7 @@ cmd_run() {
 	printf '#!/bin/sh\nexec %s table "$@"\n' "$FM" >"$work/libexec/table-mtasts"
 	chmod 755 "$work/libexec/table-stub" "$work/libexec/table-mtasts"
 	STATE=$(mktemp -d "$work/state.XXXXXX")
+	RSTATE=$(mktemp -d "$work/rstate.XXXXXX")
 
 	cat >"$work/mtasts.conf" <<EOF
 table mtasts mtasts:/run/filter-mtasts/table.sock
@@ -918,6 +1196,14 @@ EOF
 	if [ $? -eq 0 ]; then ok "smtpd -n accepts the filter-mtasts smtpd.conf"
 	else not_ok "smtpd -n accepts the filter-mtasts smtpd.conf" "$rn_out" \
 	    "$(cat "$work/mtasts.conf")"
+	fi
+	relay_conf >"$work/relay.conf"
+	echo "postmaster: root" >"$work/aliases"
+	chmod 644 "$work/aliases"
+	rn_out=$(conf_check "$work/relay.conf")
+	if [ $? -eq 0 ]; then ok "smtpd -n accepts the relay smtpd.conf of the manual"
+	else not_ok "smtpd -n accepts the relay smtpd.conf of the manual" "$rn_out" \
+	    "$(cat "$work/relay.conf")"
 	fi
 	rn_out=$(conf_check "$work/stub.conf")
 	if [ $? -eq 0 ]; then ok "smtpd -n accepts the stub smtpd.conf"
