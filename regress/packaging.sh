@@ -85,6 +85,10 @@ readme_matches_man() {
 	rm_n=0
 	while IFS= read -r rm_l; do
 		rm_n=$((rm_n + 1))
+		# a continued line: mdoc writes its backslash \e
+		case $rm_l in
+		*\\) rm_l="${rm_l%?}\\e" ;;
+		esac
 		cat "$top"/man/* | grep -qxF "$rm_l" ||
 		    rm_missing="$rm_missing$rm_l
 "
