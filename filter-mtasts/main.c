@@ -41,8 +41,9 @@ static const struct cmd {
 	    "[-a anchor] [-c cafile] [-r resolver] [-s statedir] domain",
 	    "stdio rpath wpath cpath inet" },
 	{ "filter",	cmd_filter,
-	    "[-a anchor] [-c cafile] [-g group] [-r resolver] [-s statedir] "
-	    "[-S socket] [-t seconds] [-u user] [-x domain]",
+	    "[-a anchor] [-c cafile] [-g group] [-r resolver] "
+	    "[-R [address:]port] [-s statedir] [-S socket] [-t seconds] "
+	    "[-u user] [-x domain]",
 	    NULL },
 	{ "match",	cmd_match,	"pattern host",		"stdio" },
 	{ "policy",	cmd_policy,	"[-j] [file]",		"stdio rpath" },

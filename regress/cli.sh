@@ -370,6 +370,44 @@ expect 'unknown command: usage on stderr, exit 2' 2 '' usage
 run $N -j policy
 expect 'option before the command: usage, exit 2' 2 '' usage
 
+# The usage message and the manual's SYNOPSIS list the same flags for
+# each command.
+run $N
+python3 - "$(dirname "$0")/../man/filter-mtasts.8" "$tmp/err" \
+    >"$tmp/why" 2>&1 <<'EOF'
+import re, sys
+src = open(sys.argv[1]).read()
+syn = src[src.index(".Sh SYNOPSIS"):src.index(".Sh DESCRIPTION")]
+man, cmd = {}, None
+for line in syn.splitlines():
+    if line.startswith(".Nm"):
+        cmd = None
+    elif cmd is None and line.startswith(".Cm "):
+        cmd = line.split()[1]
+        man.setdefault(cmd, set())
+    elif cmd is not None:
+        for f in re.findall(r"Fl (\w+)", line):
+            man[cmd] |= set(f)
+use = {}
+for line in open(sys.argv[2]):
+    w = line.split()
+    if "filter-mtasts" in w:
+        w = w[w.index("filter-mtasts") + 1:]
+        use[w[0]] = set("".join(re.findall(r"-(\w+)", " ".join(w[1:]))))
+bad = ["%s: manual %s, usage %s" % (c, "".join(sorted(man.get(c, ()))),
+       "".join(sorted(use.get(c, ())))) for c in sorted(set(man) | set(use))
+       if man.get(c) != use.get(c)]
+print("\n".join(bad))
+sys.exit(1 if bad else 0)
+EOF
+if [ $? -eq 0 ]; then
+	echo "ok - cli: usage and SYNOPSIS list the same flags per command"
+else
+	echo "not ok - cli: usage and SYNOPSIS list the same flags per command"
+	diag <"$tmp/why"
+	failed=1
+fi
+
 # Checked before anything starts: no process, socket or DNS.
 run $N filter -x 'not a domain'
 expect 'filter -x with a non-domain: error, exit 1' 1 '' nonempty
