@@ -58,8 +58,14 @@ sock_dir(const char *path)
 		fatal("mkdir %s", dir);
 }
 
+/*
+ * A UNIX socket of type (SOCK_STREAM, or SOCK_DGRAM for the datagrams
+ * of Postfix's TLSRPT client), made before privileges go; mode 0666,
+ * as any local process may use the sockets: what they send is checked
+ * and bounded.
+ */
 int
-listen_unix(const char *path)
+listen_unix(const char *path, int type)
 {
 	struct sockaddr_un	 sun;
 	int			 fd;
@@ -71,7 +77,7 @@ listen_unix(const char *path)
 	if (strlen(path) >= sizeof(sun.sun_path))
 		fatalx("%s: socket path too long", path);
 	memcpy(sun.sun_path, path, strlen(path));
-	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
+	if ((fd = socket(AF_UNIX, type, 0)) == -1)
 		fatal("socket");
 	if (unlink(path) == -1 && errno != ENOENT)
 		fatal("unlink %s", path);
@@ -126,7 +132,7 @@ listen_tlsrpt(const char *spec, int *fd)
 		return 0;
 	if (strncmp(spec + 7, "unix:", 5) != 0)
 		fatalx("-l %s: expected tlsrpt=unix:PATH", spec);
-	*fd = rpt_dgram_listen(spec + 12);
+	*fd = listen_unix(spec + 12, SOCK_DGRAM);
 	return 1;
 }
 
@@ -145,7 +151,7 @@ listen_spec(const char *spec, int *fd, enum proto *proto)
 		fatalx("-l %s: expected socketmap=ADDRESS, exim=ADDRESS or "
 		    "tlsrpt=unix:PATH", spec);
 	if (strncmp(addr, "unix:", 5) == 0)
-		*fd = listen_unix(addr + 5);
+		*fd = listen_unix(addr + 5, SOCK_STREAM);
 	else
 		*fd = listen_inet(addr);
 	if (listen(*fd, 128) == -1)

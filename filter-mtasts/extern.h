@@ -137,7 +137,6 @@ struct vcache;
 int		 rpt_submit(struct vcache *, const struct rpt_result *);
 int		 rpt_policy_of(const struct verdict *, const char *,
 		    struct rpt_result *, const char **, const char **);
-int		 rpt_dgram_listen(const char *);
 int		 rpt_dgram_serve(struct event_base *, int, struct vcache *);
 int		 rpt_exim_event(struct vcache *, const char *, size_t, char *,
 		    size_t);
@@ -279,7 +278,7 @@ struct server	*server_new(struct event_base *, struct vcache *);
 int		 server_add(struct server *, int, enum proto);
 
 /* daemon.c */
-int		 listen_unix(const char *);
+int		 listen_unix(const char *, int);
 
 /* tablesrv.c */
 int		 tablesrv_listen(const char *, const char *);

@@ -14,12 +14,8 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 
-#include <errno.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <stdio.h>
@@ -137,48 +133,6 @@ rpt_policy_of(const struct verdict *v, const char *host,
 }
 
 /* ------------------------------------------------------------ Postfix */
-
-static void
-sock_dir(const char *path)
-{
-	char	 dir[sizeof(((struct sockaddr_un *)0)->sun_path)], *slash;
-
-	(void)snprintf(dir, sizeof(dir), "%s", path);
-	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
-		return;
-	*slash = '\0';
-	if (mkdir(dir, 0755) == -1 && errno != EEXIST)
-		fatal("mkdir %s", dir);
-}
-
-/*
- * The datagram socket Postfix's smtp_tlsrpt_socket_name names, made
- * before privileges go; any local process may send to it (the results
- * are checked, bounded, and only count), as to the other sockets.
- */
-int
-rpt_dgram_listen(const char *path)
-{
-	struct sockaddr_un	 sun;
-	mode_t			 old;
-	int			 fd;
-
-	sock_dir(path);
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path))
-		fatalx("%s: socket path too long", path);
-	memcpy(sun.sun_path, path, strlen(path));
-	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
-		fatal("socket");
-	if (unlink(path) == -1 && errno != ENOENT)
-		fatal("unlink %s", path);
-	old = umask(0111);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
-		fatal("bind %s", path);
-	umask(old);
-	return fd;
-}
 
 struct dgram_srv {
 	struct event		*ev;

@@ -403,7 +403,7 @@ tablesrv_listen(const char *path, const char *group)
 		fatalx("%s: no user _smtpd or opensmtpd: name the group of "
 		    "the smtpd lookup user with -g", path);
 	sock_dir_check(path, 1);
-	fd = listen_unix(path);
+	fd = listen_unix(path, SOCK_STREAM);
 	sock_dir_check(path, 0);
 	/* Not listening yet: nobody connects before the mode is set. */
 	if (chmod(path, 0660) == -1)
