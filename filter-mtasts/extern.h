@@ -118,6 +118,7 @@ ssize_t		 ipc_frame(const uint8_t *, size_t, uint32_t *, uint32_t *,
 /* vwire.c */
 int		 vwire_pack(const struct verdict *, struct evbuffer *);
 int		 vwire_unpack(const uint8_t *, size_t, struct verdict *);
+const char	*wire_string(const uint8_t **, const uint8_t *, size_t);
 void		 vwire_clear(struct verdict *);
 void		 vwire_defer(struct verdict *, const char *, const char *);
 

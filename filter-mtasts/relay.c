@@ -660,17 +660,15 @@ on_reply(struct rsess *s, int code, const char *text, int remote)
 static const char *
 next_str(const uint8_t **p, const uint8_t *end, size_t max)
 {
-	const uint8_t	*s = *p, *nul;
+	const char	*s;
 	size_t		 i;
 
-	if (s >= end || (nul = memchr(s, '\0', end - s)) == NULL ||
-	    (size_t)(nul - s) > max)
+	if ((s = wire_string(p, end, max)) == NULL)
 		return NULL;
-	for (i = 0; s + i < nul; i++)
+	for (i = 0; s[i] != '\0'; i++)
 		if (s[i] < 0x20 || s[i] > 0x7e)
 			return NULL;
-	*p = nul + 1;
-	return (const char *)s;
+	return s;
 }
 
 /* A host tried, or the one that passed: the admin reads why. */

@@ -702,18 +702,6 @@ on_deadline(int fd, short ev, void *arg)
 	open_failed(tx, why);
 }
 
-static const char *
-next_string(const uint8_t **p, const uint8_t *end, size_t max)
-{
-	const uint8_t	*s = *p, *nul;
-
-	if (s >= end || (nul = memchr(s, '\0', end - s)) == NULL ||
-	    (size_t)(nul - s) > max)
-		return NULL;
-	*p = nul + 1;
-	return (const char *)s;
-}
-
 /* An address the front checked; checked again, as commands carry it. */
 static int
 addr_ok(const char *s)
@@ -734,7 +722,7 @@ open_parse(struct rtx *tx, const uint8_t *p, size_t len)
 	size_t		 i;
 
 	for (i = 0; i < 5; i++)
-		if ((s[i] = next_string(&p, end, RELAY_ADDR_MAX - 1)) == NULL)
+		if ((s[i] = wire_string(&p, end, RELAY_ADDR_MAX - 1)) == NULL)
 			return -1;
 	if (domain_normalize(s[0], tx->domain, sizeof(tx->domain)) != 0 ||
 	    (strcmp(s[1], "dane") != 0 && strcmp(s[1], "sts-enforce") != 0) ||
@@ -747,7 +735,7 @@ open_parse(struct rtx *tx, const uint8_t *p, size_t len)
 	(void)snprintf(tx->sender, sizeof(tx->sender), "%s", s[3]);
 	(void)snprintf(tx->params, sizeof(tx->params), "%s", s[4]);
 	while (p < end && tx->nhosts < 64) {
-		if ((h = next_string(&p, end, DNS_NAME_MAX)) == NULL ||
+		if ((h = wire_string(&p, end, DNS_NAME_MAX)) == NULL ||
 		    !dns_hostname_valid(h, strlen(h)))
 			return -1;
 		if ((hosts = reallocarray(tx->hosts, tx->nhosts + 1,

@@ -80,17 +80,6 @@ rptwire_pack(const struct rpt_result *r, struct evbuffer *b)
 	return evbuffer_get_length(b) > IPC_MAX ? -1 : 0;
 }
 
-static const char *
-next(const uint8_t **p, const uint8_t *end)
-{
-	const uint8_t	*s = *p, *nul;
-
-	if (s >= end || (nul = memchr(s, '\0', end - s)) == NULL)
-		return NULL;
-	*p = nul + 1;
-	return (const char *)s;
-}
-
 int
 rptwire_unpack(const uint8_t *buf, size_t len, struct rpt_wire *rw)
 {
@@ -112,11 +101,11 @@ rptwire_unpack(const uint8_t *buf, size_t len, struct rpt_wire *rw)
 		return -1;
 	r->policy = n[0];
 	r->failed = (int)n[1];
-	if ((r->domain = next(&p, end)) == NULL ||
-	    (r->policy_domain = next(&p, end)) == NULL)
+	if ((r->domain = wire_string(&p, end, IPC_MAX)) == NULL ||
+	    (r->policy_domain = wire_string(&p, end, IPC_MAX)) == NULL)
 		return -1;
 	for (i = 0; i < n[2] + n[3]; i++)
-		if ((rw->str[i] = next(&p, end)) == NULL)
+		if ((rw->str[i] = wire_string(&p, end, IPC_MAX)) == NULL)
 			return -1;
 	r->strings = rw->str;
 	r->nstrings = n[2];
@@ -124,7 +113,7 @@ rptwire_unpack(const uint8_t *buf, size_t len, struct rpt_wire *rw)
 	r->nmx = n[3];
 	for (i = 0; i < n[4]; i++) {
 		for (j = 0; j < 7; j++)
-			if ((s[j] = next(&p, end)) == NULL)
+			if ((s[j] = wire_string(&p, end, IPC_MAX)) == NULL)
 				return -1;
 		if ((t = rpt_result_from_name(s[0])) == -1)
 			return -1;

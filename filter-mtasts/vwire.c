@@ -66,8 +66,13 @@ vwire_pack(const struct verdict *v, struct evbuffer *out)
 	return 0;
 }
 
-static const char *
-next_string(const uint8_t **p, const uint8_t *end, size_t max)
+/*
+ * The NUL-terminated string at *p, at most max bytes before its NUL,
+ * and *p moved past it; NULL when the message ends first.  Every
+ * message between the processes carries its strings so.
+ */
+const char *
+wire_string(const uint8_t **p, const uint8_t *end, size_t max)
 {
 	const uint8_t	*s = *p, *nul;
 
@@ -161,24 +166,24 @@ vwire_unpack(const uint8_t *buf, size_t len, struct verdict *v)
 	    ntohl(n[5]) > VERDICT_RPT_MAX)
 		return -1;
 	/* The domain as the front names it: normalised, or refused. */
-	if ((s = next_string(&p, end, DNS_NAME_MAX)) == NULL ||
+	if ((s = wire_string(&p, end, DNS_NAME_MAX)) == NULL ||
 	    domain_normalize(s, norm, sizeof(norm)) == -1 ||
 	    strcmp(s, norm) != 0)
 		return -1;
 	strs = (const uint8_t *)s;
-	if ((s = next_string(&p, end, VERDICT_REASON_MAX - 1)) == NULL)
+	if ((s = wire_string(&p, end, VERDICT_REASON_MAX - 1)) == NULL)
 		return -1;
 	/* The reason reaches smtpd, MTAs and logs as one line of text. */
 	for (i = 0; s[i] != '\0'; i++)
 		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e)
 			return -1;
 	for (i = 0; i < ntohl(n[1]); i++)
-		if ((s = next_string(&p, end, DNS_NAME_MAX)) == NULL ||
+		if ((s = wire_string(&p, end, DNS_NAME_MAX)) == NULL ||
 		    !dns_hostname_valid(s, strlen(s)))
 			return -1;
 	/* TLS reports and the Postfix map quote them: printable, not empty */
 	for (i = 0; i < ntohl(n[5]); i++)
-		if ((s = next_string(&p, end, VERDICT_RPT_STR_MAX)) == NULL ||
+		if ((s = wire_string(&p, end, VERDICT_RPT_STR_MAX)) == NULL ||
 		    s[0] == '\0' || !rpt_text_valid(s))
 			return -1;
 	if (p != end)
