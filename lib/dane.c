@@ -24,13 +24,6 @@
  * and digests of the wrong length, make a record unusable.
  */
 
-#define TLSA_DANE_TA	2
-#define TLSA_DANE_EE	3
-#define TLSA_CERT	0
-#define TLSA_SPKI	1
-#define TLSA_FULL	0
-#define TLSA_SHA256	1
-#define TLSA_SHA512	2
 #define DER_SEQUENCE	0x30
 
 /*

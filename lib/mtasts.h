@@ -203,6 +203,13 @@ const char	*dns_default_anchor(void);
  * dane.c: which TLSA records are usable for SMTP (RFC 7672 3.1,
  * RFC 6698 4.1, RFC 7671 9).
  */
+#define TLSA_DANE_TA	2	/* certificate usages */
+#define TLSA_DANE_EE	3
+#define TLSA_CERT	0	/* selectors */
+#define TLSA_SPKI	1
+#define TLSA_FULL	0	/* matching types */
+#define TLSA_SHA256	1
+#define TLSA_SHA512	2
 int		 dane_tlsa_usable(const uint8_t *, size_t);
 size_t		 dane_count_usable(const struct dns_msg *);
 

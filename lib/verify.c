@@ -42,14 +42,6 @@
  * expired leaf alike, and the most telling one is reported.
  */
 
-#define TLSA_DANE_TA	2
-#define TLSA_DANE_EE	3
-#define TLSA_CERT	0
-#define TLSA_SPKI	1
-#define TLSA_FULL	0
-#define TLSA_SHA256	1
-#define TLSA_SHA512	2
-
 struct cert_store {
 	X509_STORE	*store;
 };
