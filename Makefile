@@ -94,7 +94,11 @@ FUZZ_CC?=	clang
 FUZZ_FLAGS=	-g -O1 -Wall -Wextra -Werror -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all
 FUZZ_SECONDS?=	60
-MANS=		man/filter-mtasts.8
+# The program's manual, and one page for each MTA and for the standards.
+MAN8=		man/filter-mtasts.8
+MAN7=		man/filter-mtasts-exim.7 man/filter-mtasts-opensmtpd.7 \
+		man/filter-mtasts-postfix.7 man/filter-mtasts-standards.7
+MANS=		${MAN8} ${MAN7}
 
 .SUFFIXES: .c .o
 .c.o:
@@ -312,9 +316,11 @@ lint:
 	mandoc -Tlint -Wstyle ${MANS}
 
 install: all
-	mkdir -p ${DESTDIR}${BINDIR} ${DESTDIR}${MANDIR}/man8
+	mkdir -p ${DESTDIR}${BINDIR} ${DESTDIR}${MANDIR}/man7 \
+	    ${DESTDIR}${MANDIR}/man8
 	install -m 0755 filter-mtasts/${PROG} ${DESTDIR}${BINDIR}/${PROG}
-	install -m 0644 man/filter-mtasts.8 ${DESTDIR}${MANDIR}/man8/
+	install -m 0644 ${MAN7} ${DESTDIR}${MANDIR}/man7/
+	install -m 0644 ${MAN8} ${DESTDIR}${MANDIR}/man8/
 	mkdir -p ${DESTDIR}${SMTPD_LIBEXEC}
 	printf '#!/bin/sh\nexec %s table "$$@"\n' ${BINDIR}/${PROG} \
 	    >${DESTDIR}${SMTPD_LIBEXEC}/table-mtasts

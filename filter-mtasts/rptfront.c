@@ -330,7 +330,7 @@ exim_outcome(const char **f, const char *text, struct rpt_result *r,
 }
 
 /*
- * A line from Exim's event_action (filter-mtasts(8), TLS reporting):
+ * A line from Exim's event_action (filter-mtasts-exim(7), TLS REPORTING):
  *	tlsrpt EVENT DOMAIN HOST ADDRESS SENDING-ADDRESS TLS VERIFIED DANE
  *	    ERRNO [TEXT]
  * TLS is "tls" or "-", VERIFIED "1" or "0", DANE "dane" or "-", empty

@@ -74,15 +74,24 @@ else
 	say "skip - mandoc -Tlint: mandoc not installed"
 fi
 
+# installed_mans DIR: every page of man/ is in DIR/man<section>/.
+installed_mans() {
+	for im_p in "$top"/man/*.[1-9]; do
+		im_b=${im_p##*/}
+		[ -f "$1/man${im_b##*.}/$im_b" ] ||
+		    { echo "not installed: man${im_b##*.}/$im_b"; return 1; }
+	done
+}
+
 dest=$work/dest
 if make -C "$work/gcc" install DESTDIR="$dest" PREFIX=/usr/local \
     >"$work/install.log" 2>&1 &&
     [ -x "$dest/usr/local/sbin/filter-mtasts" ] &&
-    [ -f "$dest/usr/local/share/man/man8/filter-mtasts.8" ]; then
-	say "ok - make install DESTDIR PREFIX installs binary and man page"
+    installed_mans "$dest/usr/local/share/man" >>"$work/install.log"; then
+	say "ok - make install DESTDIR PREFIX installs binary and man pages"
 else
 	cat "$work/install.log"
-	say "not ok - make install DESTDIR PREFIX installs binary and man page"
+	say "not ok - make install DESTDIR PREFIX installs binary and man pages"
 fi
 
 # The packages, once (not per variant: they build their own copies):

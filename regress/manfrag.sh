@@ -1,17 +1,20 @@
 #!/bin/sh
-# The configuration fragments filter-mtasts(8) shows must be the ones
+# The configuration fragments the manual shows must be the ones
 # regress/mta/ tests against the real Exim and Postfix: every line of
 # postfix-main.cf, and the filter-mtasts routers and transports of
 # exim.conf, must appear verbatim in the rendered manual; and every
 # line of regress/smtpd/relay.conf, the smtpd.conf regress/smtpd/smtpd.sh
-# runs with OpenSMTPD 6.8 and 7.6, in the manual and in README.
+# runs with OpenSMTPD 6.8 and 7.6, in the manual and in README.  The
+# manual is every page of man/, rendered one after the other: the
+# fragments live in the page of their MTA (filter-mtasts-postfix(7),
+# filter-mtasts-exim(7), filter-mtasts-opensmtpd(7)).
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 command -v mandoc >/dev/null 2>&1 ||
     { echo "skip - manual fragments: mandoc not installed"; exit 0; }
 man=$(mktemp)
 trap 'rm -f "$man"' EXIT
-mandoc -Tascii "$top/man/filter-mtasts.8" | col -b >"$man"
+mandoc -Tascii "$top"/man/*.[1-9] | col -b >"$man"
 
 python3 - "$man" "$top/regress/mta/postfix-main.cf" \
     "$top/regress/mta/exim.conf" "$top/Makefile" \
@@ -47,7 +50,7 @@ def check(what, want):
     missing = [l for l in want if l not in man]
     print(("ok - " if not missing else "not ok - ") + what)
     for l in missing:
-        print("# missing from filter-mtasts.8: " + l)
+        print("# missing from man/*: " + l)
 
 check("manual: the Postfix main.cf lines are those tested",
       lines(sys.argv[2]))
@@ -56,7 +59,7 @@ check("manual: the Postfix main.cf lines are those tested",
 # be the Makefile's default, and a /usr/local source build of 7.x.
 def installs():
     text = " ".join(open(sys.argv[1]).read().split())
-    para = text[text.find("Install filter-mtasts with the table wrapper"):]
+    para = text[text.find("with the table wrapper in the PATH_LIBEXEC"):]
     para = para[:para.find("Create the user")]
     dflt = re.search(r"^SMTPD_LIBEXEC\?=\s*(\S+)", open(sys.argv[4]).read(),
                      re.M).group(1)

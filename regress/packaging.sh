@@ -269,6 +269,22 @@ plist_walk() {
 	    "port PLIST: every entry is in the install tree" "${pw_why#; }"
 }
 
+# port_mans: every page of man/, whatever pages there are, installed in
+# man/man<section>/ and listed by the PLIST as @man.
+port_mans() {
+	pn_why=
+	for pn_p in "$top"/man/*.[1-9]; do
+		pn_m=man/man${pn_p##*.}/${pn_p##*/}
+		[ -f "$work/port-dest/usr/local/$pn_m" ] ||
+		    pn_why="$pn_why; $pn_m: not installed"
+		grep -qxF "@man $pn_m" "$port/pkg/PLIST" ||
+		    pn_why="$pn_why; $pn_m: not in the PLIST"
+	done
+	check "$([ -z "$pn_why" ]; echo $?)" \
+	    "port: every page of man/ is installed and in the PLIST" \
+	    "${pn_why#; }"
+}
+
 plist_complete() {
 	(cd "$work/port-dest" && find . ! -type d | sed 's|^\./||') |
 	    sort >"$work/installed"
@@ -343,6 +359,7 @@ do_port() {
 	port_install || return
 	plist_walk
 	plist_complete
+	port_mans
 	port_paths
 	port_rc
 }
