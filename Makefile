@@ -87,7 +87,7 @@ FUZZ_PROGS=	regress/fuzz/fuzz_record regress/fuzz/fuzz_policy \
 		regress/fuzz/fuzz_table_text regress/fuzz/fuzz_table_imsg \
 		regress/fuzz/fuzz_exim regress/fuzz/fuzz_vstore \
 		regress/fuzz/fuzz_smtp_reply regress/fuzz/fuzz_rptdgram \
-		regress/fuzz/fuzz_relay
+		regress/fuzz/fuzz_relay regress/fuzz/fuzz_tlsrpt_record
 TABLE_FUZZ_SRCS=	filter-mtasts/tableproto.c regress/fuzz/tablestub.c \
 		${PARSER_SRCS}
 FUZZ_CC?=	clang
@@ -205,6 +205,12 @@ regress/fuzz/fuzz_record: regress/fuzz/fuzz_record.c \
     regress/fuzz/fuzzcheck.c ${PARSER_SRCS}
 	${FUZZ_CC} ${FUZZ_FLAGS} -Ilib -o $@ regress/fuzz/fuzz_record.c \
 	    regress/fuzz/fuzzcheck.c ${PARSER_SRCS}
+regress/fuzz/fuzz_tlsrpt_record: regress/fuzz/fuzz_tlsrpt_record.c \
+    regress/fuzz/fuzzcheck.c lib/tlsrpt_record.c lib/rptrecord.c \
+    ${PARSER_SRCS}
+	${FUZZ_CC} ${FUZZ_FLAGS} -Ilib -o $@ regress/fuzz/fuzz_tlsrpt_record.c \
+	    regress/fuzz/fuzzcheck.c lib/tlsrpt_record.c lib/rptrecord.c \
+	    ${PARSER_SRCS}
 regress/fuzz/fuzz_policy: regress/fuzz/fuzz_policy.c \
     regress/fuzz/fuzzcheck.c ${PARSER_SRCS}
 	${FUZZ_CC} ${FUZZ_FLAGS} -Ilib -o $@ regress/fuzz/fuzz_policy.c \
