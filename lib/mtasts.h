@@ -76,11 +76,12 @@ typedef void	(*sts_warn_cb)(void *, const struct sts_error *);
  * txtrec.c: the scanner the TXT record parsers share, for what RFC 8461
  * 3.1 and RFC 8460 3 define alike: field delimiters, extension fields,
  * errors at an offset, and the one candidate of an RRset.
- * txt_fields() reads the fields after the version, up to sc->pos; the
- * callback gets each field with sc->pos at its value, and returns 0
- * when it read the value, -1 with txt_fail(), or TXT_EXTENSION when
- * the name is not the record's own.  txt_pick() finds the one RR for
- * which cand returns 1, or sets err naming version.
+ * txt_fields() reads the fields after the version, which the caller
+ * has checked and set sc->pos past.  Its callback gets each field's
+ * name (offset and length in s) with sc->pos at the value, and returns
+ * 0 when it read the value, -1 from txt_fail(), or TXT_EXTENSION when
+ * the name is not its record's own.  txt_pick() finds the one RR of n
+ * in set for which cand returns 1, else sets err, naming the version.
  */
 #define TXT_EXTENSION		1
 
