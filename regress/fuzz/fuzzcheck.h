@@ -26,6 +26,7 @@ void	fuzz_check_msg(const struct sts_error *, size_t);
  * one, then the set to set.
  */
 #define FUZZ_RR_MAX	16
-void	fuzz_rrset(const uint8_t *, size_t, void (*)(const struct sts_txt *),
+void	fuzz_rrset(const uint8_t *, size_t,
+	    void (*)(const struct sts_txt *),
 	    void (*)(const struct sts_txt *, size_t));
 void	fuzz_check_ascii(const char *, size_t);
