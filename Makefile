@@ -42,9 +42,9 @@ LIB_OBJS=	lib/abnf.o lib/sts_error.o lib/sts_match.o lib/sts_policy.o \
 		lib/verdict.o lib/vstore.o lib/tlsrpt_record.o \
 		lib/smtp_reply.o lib/smtp_conn.o lib/verify.o \
 		lib/smtp_client.o lib/rpt.o lib/rptstore.o \
-		lib/rptreport.o lib/rptrecord.o lib/rptdgram.o
+		lib/rptreport.o lib/rptrecord.o lib/rptdgram.o lib/txtrec.o
 PARSER_SRCS=	lib/abnf.c lib/sts_error.c lib/sts_match.c lib/sts_policy.c \
-		lib/sts_record.c
+		lib/sts_record.c lib/txtrec.c
 PROG_OBJS=	filter-mtasts/main.o filter-mtasts/cmd_match.o \
 		filter-mtasts/cmd_policy.o filter-mtasts/cmd_record.o \
 		filter-mtasts/json.o filter-mtasts/cmd_query.o \
@@ -87,7 +87,7 @@ FUZZ_PROGS=	regress/fuzz/fuzz_record regress/fuzz/fuzz_policy \
 		regress/fuzz/fuzz_table_text regress/fuzz/fuzz_table_imsg \
 		regress/fuzz/fuzz_exim regress/fuzz/fuzz_vstore \
 		regress/fuzz/fuzz_smtp_reply regress/fuzz/fuzz_rptdgram \
-		regress/fuzz/fuzz_relay
+		regress/fuzz/fuzz_relay regress/fuzz/fuzz_tlsrpt_record
 TABLE_FUZZ_SRCS=	filter-mtasts/tableproto.c regress/fuzz/tablestub.c \
 		${PARSER_SRCS}
 FUZZ_CC?=	clang
@@ -205,6 +205,12 @@ regress/fuzz/fuzz_record: regress/fuzz/fuzz_record.c \
     regress/fuzz/fuzzcheck.c ${PARSER_SRCS}
 	${FUZZ_CC} ${FUZZ_FLAGS} -Ilib -o $@ regress/fuzz/fuzz_record.c \
 	    regress/fuzz/fuzzcheck.c ${PARSER_SRCS}
+regress/fuzz/fuzz_tlsrpt_record: regress/fuzz/fuzz_tlsrpt_record.c \
+    regress/fuzz/fuzzcheck.c lib/tlsrpt_record.c lib/rptrecord.c \
+    ${PARSER_SRCS}
+	${FUZZ_CC} ${FUZZ_FLAGS} -Ilib -o $@ regress/fuzz/fuzz_tlsrpt_record.c \
+	    regress/fuzz/fuzzcheck.c lib/tlsrpt_record.c lib/rptrecord.c \
+	    ${PARSER_SRCS}
 regress/fuzz/fuzz_policy: regress/fuzz/fuzz_policy.c \
     regress/fuzz/fuzzcheck.c ${PARSER_SRCS}
 	${FUZZ_CC} ${FUZZ_FLAGS} -Ilib -o $@ regress/fuzz/fuzz_policy.c \

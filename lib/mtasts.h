@@ -73,6 +73,38 @@ struct sts_policy {
 typedef void	(*sts_warn_cb)(void *, const struct sts_error *);
 
 /*
+ * txtrec.c: the scanner the TXT record parsers share, for what RFC 8461
+ * 3.1 and RFC 8460 3 define alike: field delimiters, extension fields,
+ * errors at an offset, and the one candidate of an RRset.
+ * txt_fields() reads the fields after the version, which the caller
+ * has checked and set sc->pos past.  Its callback gets each field's
+ * name (offset and length in s) with sc->pos at the value, and returns
+ * 0 when it read the value, -1 from txt_fail(), or TXT_EXTENSION when
+ * the name is not its record's own.  txt_pick() finds the one RR of n
+ * in set for which cand returns 1, else sets err, naming the version.
+ */
+#define TXT_EXTENSION		1
+
+struct txt_scan {
+	const char	*s;
+	size_t		 len;
+	size_t		 pos;
+	size_t		 rr;		/* 1-based RR index, for messages */
+	struct sts_error *err;
+};
+
+typedef int	(*txt_field_cb)(struct txt_scan *, size_t, size_t, void *);
+typedef int	(*txt_cand_cb)(const void *, size_t);
+
+int		 txt_fail(struct txt_scan *, const char *);
+void		 txt_skip_wsp(struct txt_scan *);
+int		 txt_value_end(const struct txt_scan *);
+int		 txt_fields(struct txt_scan *, txt_field_cb, void *);
+int		 txt_is_candidate(const char *, size_t, const char *);
+int		 txt_pick(const void *, size_t, txt_cand_cb, const char *,
+		    size_t *, struct sts_error *);
+
+/*
  * sts_record.c: the _mta-sts TXT RRset (RFC 8461 3.1).
  * sts_record_parse() checks one record against the ABNF.
  * sts_record_select() applies the discard-then-exactly-one rule to an

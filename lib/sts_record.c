@@ -29,95 +29,42 @@
  *   sts-id          = %s"id=" 1*32(ALPHA / DIGIT)
  *   sts-ext-name    = (ALPHA / DIGIT) *31(ALPHA / DIGIT / "_" / "-" / ".")
  *   sts-ext-value   = 1*(%x21-3A / %x3C / %x3E-7E)
+ * The delimiters and extensions are txtrec.c's; the id is read here.
  */
 
 #define STS_VERSION	"v=STSv1"
-#define EXT_NAME_MAX	32
 
-struct scan {
-	const char	*s;
-	size_t		 len;
-	size_t		 pos;
-	size_t		 rr;		/* 1-based RR index, for messages */
-	struct sts_error *err;
+struct sts_parse {
+	struct sts_record *rec;
+	int		 have_id;
 };
 
-static int
-is_ext_value_char(unsigned char c)
-{
-	return c >= 0x21 && c <= 0x7e && c != ';' && c != '=';
-}
-
-static void
-skip_wsp(struct scan *sc)
-{
-	while (sc->pos < sc->len && abnf_wsp(sc->s[sc->pos]))
-		sc->pos++;
-}
-
-static int
-fail_at(struct scan *sc, const char *what)
-{
-	char	 q[STS_ERR_MAX];
-
-	if (sc->pos >= sc->len) {
-		sts_seterr(sc->err, sc->rr, "%s at end of record", what);
-		return -1;
-	}
-	sts_quote(q, 24, sc->s + sc->pos, sc->len - sc->pos);
-	sts_seterr(sc->err, sc->rr, "%s at offset %zu: \"%s\"", what,
-	    sc->pos, q);
-	return -1;
-}
-
 /*
- * Read one field.  A field named exactly "id" must be an sts-id: a
- * malformed id fails the record rather than passing as an extension.
- * Of several ids the first one counts (RFC 8461 3.2, last paragraph).
+ * A field named exactly "id" must be an sts-id: a malformed id fails
+ * the record rather than passing as an extension.  Of several ids the
+ * first one counts (RFC 8461 3.2, last paragraph).
  */
 static int
-scan_field(struct scan *sc, struct sts_record *rec, int *have_id)
+sts_field(struct txt_scan *sc, size_t name, size_t namelen, void *arg)
 {
-	size_t	 name, namelen, val, vallen;
+	struct sts_parse *p = arg;
+	size_t		 val, vallen;
 
-	name = sc->pos;
-	if (sc->pos >= sc->len || !abnf_alnum(sc->s[sc->pos]))
-		return fail_at(sc, "expected a field name");
-	while (sc->pos < sc->len && abnf_ext_name(sc->s[sc->pos]))
+	if (namelen != 2 || memcmp(sc->s + name, "id", 2) != 0)
+		return TXT_EXTENSION;
+	val = sc->pos;
+	while (sc->pos < sc->len && abnf_alnum(sc->s[sc->pos]))
 		sc->pos++;
-	namelen = sc->pos - name;
-	if (namelen > EXT_NAME_MAX) {
-		sc->pos = name;
-		return fail_at(sc, "field name longer than 32 characters");
+	vallen = sc->pos - val;
+	if (vallen == 0 || vallen > STS_ID_MAX || !txt_value_end(sc)) {
+		sc->pos = val;
+		return txt_fail(sc, "id must be 1 to 32 letters or digits");
 	}
-	if (sc->pos >= sc->len || sc->s[sc->pos] != '=')
-		return fail_at(sc, "expected '=' after the field name");
-	val = ++sc->pos;
-	if (namelen == 2 && memcmp(sc->s + name, "id", 2) == 0) {
-		while (sc->pos < sc->len && abnf_alnum(sc->s[sc->pos]))
-			sc->pos++;
-		vallen = sc->pos - val;
-		if (vallen == 0 || vallen > STS_ID_MAX ||
-		    (sc->pos < sc->len && sc->s[sc->pos] != ';' &&
-		    !abnf_wsp(sc->s[sc->pos]))) {
-			sc->pos = val;
-			return fail_at(sc,
-			    "id must be 1 to 32 letters or digits");
-		}
-		if (!*have_id) {
-			memcpy(rec->id, sc->s + val, vallen);
-			rec->id[vallen] = '\0';
-			*have_id = 1;
-		}
-		return 0;
+	if (!p->have_id) {
+		memcpy(p->rec->id, sc->s + val, vallen);
+		p->rec->id[vallen] = '\0';
+		p->have_id = 1;
 	}
-	while (sc->pos < sc->len && is_ext_value_char(sc->s[sc->pos]))
-		sc->pos++;
-	if (sc->pos == val)
-		return fail_at(sc, "empty or invalid extension value");
-	if (sc->pos < sc->len && sc->s[sc->pos] != ';' &&
-	    !abnf_wsp(sc->s[sc->pos]))
-		return fail_at(sc, "invalid character in extension value");
 	return 0;
 }
 
@@ -125,46 +72,28 @@ scan_field(struct scan *sc, struct sts_record *rec, int *have_id)
 int
 sts_record_is_candidate(const char *s, size_t len)
 {
-	size_t	 i = sizeof(STS_VERSION) - 1;
-
-	if (len < i || memcmp(s, STS_VERSION, i) != 0)
-		return 0;
-	while (i < len && abnf_wsp(s[i]))
-		i++;
-	return i < len && s[i] == ';';
+	return txt_is_candidate(s, len, STS_VERSION);
 }
 
+/*
+ * Only the version is checked first: a record that lacks the delimiter
+ * after it hears where the delimiter is missing.
+ */
 static int
 record_parse(const char *s, size_t len, size_t rr, struct sts_record *rec,
     struct sts_error *err)
 {
-	struct scan	 sc = { s, len, 0, rr, err };
-	int		 have_id = 0;
+	struct txt_scan	 sc = { s, len, 0, rr, err };
+	struct sts_parse p = { rec, 0 };
 
 	memset(rec, 0, sizeof(*rec));
 	if (len < sizeof(STS_VERSION) - 1 ||
 	    memcmp(s, STS_VERSION, sizeof(STS_VERSION) - 1) != 0)
-		return fail_at(&sc, "record does not begin with \"v=STSv1\"");
+		return txt_fail(&sc, "record does not begin with \"v=STSv1\"");
 	sc.pos = sizeof(STS_VERSION) - 1;
-	for (;;) {
-		size_t	 start = sc.pos;
-
-		skip_wsp(&sc);
-		if (sc.pos >= sc.len) {
-			if (sc.pos > start)
-				return fail_at(&sc, "whitespace without ';'");
-			break;
-		}
-		if (sc.s[sc.pos] != ';')
-			return fail_at(&sc, "expected ';'");
-		sc.pos++;
-		skip_wsp(&sc);
-		if (sc.pos >= sc.len)
-			break;		/* the optional final delimiter */
-		if (scan_field(&sc, rec, &have_id) == -1)
-			return -1;
-	}
-	if (!have_id) {
+	if (txt_fields(&sc, sts_field, &p) == -1)
+		return -1;
+	if (!p.have_id) {
 		sts_seterr(err, rr, "no id field (\"id=\" is required and "
 		    "case-sensitive)");
 		return -1;
@@ -179,6 +108,14 @@ sts_record_parse(const char *s, size_t len, struct sts_record *rec,
 	return record_parse(s, len, 1, rec, err);
 }
 
+static int
+candidate(const void *set, size_t i)
+{
+	const struct sts_txt *rrs = set;
+
+	return sts_record_is_candidate(rrs[i].data, rrs[i].len);
+}
+
 /*
  * RFC 8461 3.1: discard the RRs that are not STS records; exactly one
  * must remain, and it must be valid.  Anything else means "no policy".
@@ -187,25 +124,11 @@ int
 sts_record_select(const struct sts_txt *rrs, size_t n, struct sts_record *rec,
     struct sts_error *err)
 {
-	size_t	 i, found = 0, which = 0;
+	size_t	 which;
 
 	memset(rec, 0, sizeof(*rec));
-	for (i = 0; i < n; i++) {
-		if (!sts_record_is_candidate(rrs[i].data, rrs[i].len))
-			continue;
-		if (found++ == 0)
-			which = i;
-		else {
-			sts_seterr(err, 0, "more than one TXT record "
-			    "begins with \"v=STSv1;\" (records %zu and %zu)",
-			    which + 1, i + 1);
-			return -1;
-		}
-	}
-	if (found == 0) {
-		sts_seterr(err, 0, "no TXT record begins with \"v=STSv1;\"");
+	if (txt_pick(rrs, n, candidate, STS_VERSION, &which, err) == -1)
 		return -1;
-	}
 	return record_parse(rrs[which].data, rrs[which].len, which + 1, rec,
 	    err);
 }

@@ -28,9 +28,6 @@
 #include "mtasts.h"
 #include "fuzzcheck.h"
 
-#define RR_SEP		'\n'
-#define RR_MAX		16
-
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static int
@@ -85,20 +82,6 @@ check_first_id(const char *s, size_t len, const struct sts_record *rec)
 	abort();
 }
 
-/* A valid record is US-ASCII without control characters but HTAB. */
-static void
-check_ascii(const char *s, size_t len)
-{
-	size_t		 i;
-	unsigned char	 c;
-
-	for (i = 0; i < len; i++) {
-		c = s[i];
-		if ((c < 0x20 || c > 0x7e) && c != '\t')
-			abort();
-	}
-}
-
 static void
 check_parse(const struct sts_txt *rr)
 {
@@ -117,7 +100,7 @@ check_parse(const struct sts_txt *rr)
 	if (r != 0 || sts_record_is_candidate(rr->data, rr->len) != 1)
 		abort();
 	check_id(&rec);
-	check_ascii(rr->data, rr->len);
+	fuzz_check_ascii(rr->data, rr->len);
 	check_first_id(rr->data, rr->len, &rec);
 }
 
@@ -165,43 +148,9 @@ check_select(const struct sts_txt *rrs, size_t n)
 		abort();
 }
 
-/*
- * Each RR goes to a buffer of its own, of its exact size, so that
- * ASan sees a read past its end instead of into the next RR.
- */
-static size_t
-split(const uint8_t *data, size_t size, struct sts_txt *rrs)
-{
-	const uint8_t	*p, *end = data + size, *sep;
-	char		*copy;
-	size_t		 n = 0, len;
-
-	for (p = data; n < RR_MAX; p = sep + 1) {
-		sep = n + 1 < RR_MAX ? memchr(p, RR_SEP, end - p) : NULL;
-		len = (sep != NULL ? sep : end) - p;
-		if ((copy = malloc(len)) == NULL && len > 0)
-			abort();
-		if (len > 0)
-			memcpy(copy, p, len);
-		rrs[n].data = copy;
-		rrs[n++].len = len;
-		if (sep == NULL)
-			break;
-	}
-	return n;
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct sts_txt	 rrs[RR_MAX];
-	size_t		 i, n;
-
-	n = split(data, size, rrs);
-	for (i = 0; i < n; i++)
-		check_parse(&rrs[i]);
-	check_select(rrs, n);
-	for (i = 0; i < n; i++)
-		free((void *)rrs[i].data);
+	fuzz_rrset(data, size, check_parse, check_select);
 	return 0;
 }

@@ -15,6 +15,7 @@
  */
 
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,4 +46,61 @@ fuzz_check_msg(const struct sts_error *err, size_t maxwhere)
 	}
 	if (i == 0 || i == sizeof(err->msg))
 		abort();
+}
+
+/*
+ * Each RR goes to a buffer of its own, of its exact size, so that
+ * ASan sees a read past its end instead of into the next RR.  The
+ * last of FUZZ_RR_MAX RRs takes the rest of the input.
+ */
+static size_t
+split(const uint8_t *data, size_t size, struct sts_txt *rrs)
+{
+	const uint8_t	*p, *end = data + size, *sep;
+	char		*copy;
+	size_t		 n = 0, len;
+
+	for (p = data; n < FUZZ_RR_MAX; p = sep + 1) {
+		sep = n + 1 < FUZZ_RR_MAX ? memchr(p, '\n', end - p) : NULL;
+		len = (sep != NULL ? sep : end) - p;
+		if ((copy = malloc(len)) == NULL && len > 0)
+			abort();
+		if (len > 0)
+			memcpy(copy, p, len);
+		rrs[n].data = copy;
+		rrs[n++].len = len;
+		if (sep == NULL)
+			break;
+	}
+	return n;
+}
+
+void
+fuzz_rrset(const uint8_t *data, size_t size,
+    void (*one)(const struct sts_txt *),
+    void (*set)(const struct sts_txt *, size_t))
+{
+	struct sts_txt	 rrs[FUZZ_RR_MAX];
+	size_t		 i, n;
+
+	n = split(data, size, rrs);
+	for (i = 0; i < n; i++)
+		one(&rrs[i]);
+	set(rrs, n);
+	for (i = 0; i < n; i++)
+		free((void *)rrs[i].data);
+}
+
+/* A valid record is US-ASCII without control characters but HTAB. */
+void
+fuzz_check_ascii(const char *s, size_t len)
+{
+	size_t		 i;
+	unsigned char	 c;
+
+	for (i = 0; i < len; i++) {
+		c = s[i];
+		if ((c < 0x20 || c > 0x7e) && c != '\t')
+			abort();
+	}
 }

@@ -18,3 +18,15 @@
 /* What the parser fuzz targets check of every error and warning. */
 void	fuzz_err_init(struct sts_error *);
 void	fuzz_check_msg(const struct sts_error *, size_t);
+
+/*
+ * The TXT record targets: one input is a whole RRset, the RRs
+ * separated by '\n', a byte no valid record holds, so NULs and every
+ * other byte still reach the parser.  fuzz_rrset() gives each RR to
+ * one, then the set to set.
+ */
+#define FUZZ_RR_MAX	16
+void	fuzz_rrset(const uint8_t *, size_t,
+	    void (*)(const struct sts_txt *),
+	    void (*)(const struct sts_txt *, size_t));
+void	fuzz_check_ascii(const char *, size_t);

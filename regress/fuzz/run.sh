@@ -103,7 +103,7 @@ fuzz() {
 for t in fuzz_record fuzz_policy fuzz_match fuzz_http fuzz_dns_wire \
     fuzz_vwire fuzz_netstring fuzz_ipc fuzz_cache fuzz_tablesrv \
     fuzz_table_text fuzz_table_imsg fuzz_exim fuzz_vstore \
-    fuzz_smtp_reply fuzz_rptdgram fuzz_relay; do
+    fuzz_smtp_reply fuzz_rptdgram fuzz_relay fuzz_tlsrpt_record; do
 	fuzz $t
 done
 exit $failed
