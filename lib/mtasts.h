@@ -398,15 +398,17 @@ void		 cache_entry_free(struct cache_entry *);
  * that begin with "v=TLSRPTv1" and a delimiter exactly one must
  * remain, and it must be valid.  0 and rec filled, or -1 and err set.
  * warn, which may be NULL, hears of each rua URI whose scheme no
- * reporter uses.  The URIs are kept quoted (sts_quote()).
+ * reporter uses or that is too long to keep.  A URI is kept as it
+ * stands when whole, else quoted (sts_quote()) and cut, to be shown.
  */
 #define TLSRPT_URI_MAX		8	/* rua URIs kept */
-#define TLSRPT_URI_LEN		256
+#define TLSRPT_URI_LEN		512
 
 struct tlsrpt_record {
 	size_t		 nuri;		/* all of them, kept or not */
-	size_t		 nusable;	/* mailto: and https: */
-	char		 uri[TLSRPT_URI_MAX][TLSRPT_URI_LEN];	/* quoted */
+	size_t		 nusable;	/* whole, mailto: and https: */
+	char		 uri[TLSRPT_URI_MAX][TLSRPT_URI_LEN];
+	int		 whole[TLSRPT_URI_MAX];	/* else cut: not usable */
 };
 
 int		 tlsrpt_record_is_candidate(const char *, size_t);

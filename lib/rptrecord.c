@@ -41,8 +41,7 @@ from_parsed(const struct tlsrpt_record *tr, struct rpt_record *rec)
 	size_t	 i;
 
 	for (i = 0; i < tr->nuri && i < TLSRPT_URI_MAX; i++) {
-		/* Kept quoted: a URI with anything to quote is no URI. */
-		if (!usable(tr->uri[i]) || strchr(tr->uri[i], '\\') != NULL ||
+		if (!tr->whole[i] || !usable(tr->uri[i]) ||
 		    rec->nrua == RPT_RUA_MAX)
 			continue;
 		if ((rec->rua[rec->nrua] = strdup(tr->uri[i])) == NULL)

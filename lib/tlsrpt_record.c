@@ -57,6 +57,21 @@ uri_char(unsigned char c)
 	    c != '`' && c != '{' && c != '|' && c != '}';
 }
 
+static int
+uri_usable(const char *u, size_t len)
+{
+	const char	*at;
+
+	at = memchr(u, '@', len);
+	return (len > 7 && strncasecmp(u, "mailto:", 7) == 0 &&
+	    at != NULL && at > u + 7 && at < u + len - 1) ||
+	    (len > 8 && strncasecmp(u, "https://", 8) == 0);
+}
+
+/*
+ * A URI is kept whole or not at all: a report sent to the first bytes
+ * of a long one would go to somebody else.
+ */
 static void
 uri_keep(struct txt_scan *sc, struct tlsrpt_parse *p, const char *u,
     size_t len)
@@ -64,24 +79,32 @@ uri_keep(struct txt_scan *sc, struct tlsrpt_parse *p, const char *u,
 	struct tlsrpt_record *rec = p->rec;
 	struct sts_error w;
 	char		 q[TLSRPT_URI_LEN];
-	const char	*at;
-	int		 usable;
+	size_t		 i = rec->nuri++;
 
 	sts_quote(q, sizeof(q), u, len);
-	at = memchr(u, '@', len);
-	usable = (len > 7 && strncasecmp(u, "mailto:", 7) == 0 &&
-	    at != NULL && at > u + 7 && at < u + len - 1) ||
-	    (len > 8 && strncasecmp(u, "https://", 8) == 0);
-	if (usable)
+	if (len >= TLSRPT_URI_LEN) {
+		if (p->warn != NULL) {
+			sts_seterr(&w, sc->rr, "rua \"%s\" is longer than %d "
+			    "bytes: no report goes there", q,
+			    TLSRPT_URI_LEN - 1);
+			p->warn(p->arg, &w);
+		}
+	} else if (uri_usable(u, len))
 		rec->nusable++;
 	else if (p->warn != NULL) {
 		sts_seterr(&w, sc->rr, "rua \"%s\" is neither a mailto: "
 		    "address nor an https: URL: no report can go there", q);
 		p->warn(p->arg, &w);
 	}
-	if (rec->nuri < TLSRPT_URI_MAX)
-		memcpy(rec->uri[rec->nuri], q, sizeof(q));
-	rec->nuri++;
+	if (i >= TLSRPT_URI_MAX)
+		return;
+	rec->whole[i] = len < TLSRPT_URI_LEN;
+	if (rec->whole[i]) {
+		/* uri_char() left nothing that quoting would change. */
+		memcpy(rec->uri[i], u, len);
+		rec->uri[i][len] = '\0';
+	} else
+		memcpy(rec->uri[i], q, strlen(q) + 1);
 }
 
 static int

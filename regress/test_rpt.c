@@ -450,6 +450,36 @@ test_dgram(void)
 	    dg.res[0].details[0].reason : err);
 }
 
+/* A rua is used as published or not at all, never its first bytes. */
+static void
+test_record_long(void)
+{
+	struct rpt_record	 rec;
+	char			 uri[TLSRPT_URI_LEN + 1], s[2 * sizeof(uri)];
+	size_t			 n;
+
+	n = TLSRPT_URI_LEN - 1;
+	memcpy(uri, "https://r.example/", 18);
+	memset(uri + 18, 'a', n - 18);
+	uri[n] = '\0';
+	(void)snprintf(s, sizeof(s), "v=TLSRPTv1; rua=%s", uri);
+	regress_check(rpt_record_parse(s, strlen(s), &rec) == 0 &&
+	    rec.nrua == 1 && strcmp(rec.rua[0], uri) == 0,
+	    "record: a rua of %zu bytes is kept whole", n);
+	rpt_record_free(&rec);
+	uri[n] = 'a';
+	uri[n + 1] = '\0';
+	(void)snprintf(s, sizeof(s), "v=TLSRPTv1; rua=%s", uri);
+	regress_check(rpt_record_parse(s, strlen(s), &rec) == -1,
+	    "record: a rua of %zu bytes is not used, not cut", n + 1);
+	(void)snprintf(s, sizeof(s), "v=TLSRPTv1; rua=%s,mailto:r@x.example",
+	    uri);
+	regress_check(rpt_record_parse(s, strlen(s), &rec) == 0 &&
+	    rec.nrua == 1 && strcmp(rec.rua[0], "mailto:r@x.example") == 0,
+	    "record: beside a rua too long, the other is used");
+	rpt_record_free(&rec);
+}
+
 static void
 test_record(void)
 {
@@ -471,6 +501,7 @@ test_record(void)
 	s = "v=TLSRPTv1;rua=ftp://x";
 	regress_check(rpt_record_parse(s, strlen(s), &rec) == -1,
 	    "record: no usable rua");
+	test_record_long();
 }
 
 static void

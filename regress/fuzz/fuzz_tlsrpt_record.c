@@ -50,8 +50,8 @@ warn_cb(void *arg, const struct sts_error *w)
 }
 
 /*
- * The URIs kept are quoted and NUL-terminated, and each has a scheme
- * unless sts_quote() cut it ("...") before the ':'.
+ * The URIs kept are NUL-terminated and printable; a whole one has a
+ * scheme and fits, one too long is quoted and cut ("...").
  */
 static void
 check_uris(const struct tlsrpt_record *rec, size_t nwarn)
@@ -68,8 +68,8 @@ check_uris(const struct tlsrpt_record *rec, size_t nwarn)
 		if (memchr(u, '\0', TLSRPT_URI_LEN) == NULL || *u == '\0')
 			abort();
 		len = strlen(u);
-		if (strchr(u, ':') == NULL &&
-		    (len < 3 || strcmp(u + len - 3, "...") != 0))
+		if (rec->whole[i] ? strchr(u, ':') == NULL :
+		    len < 3 || strcmp(u + len - 3, "...") != 0)
 			abort();
 		fuzz_check_ascii(u, len);
 	}
@@ -78,13 +78,13 @@ check_uris(const struct tlsrpt_record *rec, size_t nwarn)
 /*
  * Extension values hold no '=' and URIs no WSP or ';', so in a valid
  * record the first "rua=" after ';' or WSP starts the rua field: its
- * first URI, quoted, must be the first one kept.
+ * first URI must be the first one kept, as it stands when it fits.
  */
 static void
 check_first_uri(const char *s, size_t len, const struct tlsrpt_record *rec)
 {
 	char	 q[TLSRPT_URI_LEN];
-	size_t	 i, v;
+	size_t	 i, v, n;
 
 	for (i = 1; i + 4 <= len; i++) {
 		if ((s[i - 1] != ';' && s[i - 1] != ' ' && s[i - 1] != '\t') ||
@@ -94,9 +94,18 @@ check_first_uri(const char *s, size_t len, const struct tlsrpt_record *rec)
 			if (s[v] == ',' || s[v] == ';' || s[v] == ' ' ||
 			    s[v] == '\t')
 				break;
-		sts_quote(q, sizeof(q), s + i + 4, v - (i + 4));
-		if (strcmp(q, rec->uri[0]) != 0)
+		n = v - (i + 4);
+		if (rec->whole[0] != (n < TLSRPT_URI_LEN))
 			abort();
+		if (rec->whole[0]) {
+			if (strlen(rec->uri[0]) != n ||
+			    memcmp(rec->uri[0], s + i + 4, n) != 0)
+				abort();
+		} else {
+			sts_quote(q, sizeof(q), s + i + 4, n);
+			if (strcmp(q, rec->uri[0]) != 0)
+				abort();
+		}
 		return;
 	}
 	abort();
@@ -111,11 +120,12 @@ check_same(const struct tlsrpt_record *a, const struct tlsrpt_record *b)
 	if (a->nuri != b->nuri || a->nusable != b->nusable)
 		abort();
 	for (i = 0; i < a->nuri && i < TLSRPT_URI_MAX; i++)
-		if (strcmp(a->uri[i], b->uri[i]) != 0)
+		if (a->whole[i] != b->whole[i] ||
+		    strcmp(a->uri[i], b->uri[i]) != 0)
 			abort();
 }
 
-/* The ruas to report to are some of the URIs kept, and usable. */
+/* The ruas to report to are some of the URIs kept whole, and usable. */
 static void
 check_rua(const struct tlsrpt_record *tr, const struct rpt_record *rec)
 {
@@ -129,7 +139,8 @@ check_rua(const struct tlsrpt_record *tr, const struct rpt_record *rec)
 		    strncasecmp(rec->rua[i], "https://", 8) != 0)
 			abort();
 		for (j = 0; j < n; j++)
-			if (strcmp(rec->rua[i], tr->uri[j]) == 0)
+			if (tr->whole[j] &&
+			    strcmp(rec->rua[i], tr->uri[j]) == 0)
 				break;
 		if (j == n)
 			abort();
