@@ -561,7 +561,8 @@ report_protection(struct check *ck, int no_record)
 static void
 report_tlsrpt(struct check *ck)
 {
-	char	 name[DNS_NAME_MAX + 16], list[1024];
+	char	 name[DNS_NAME_MAX + 16];
+	char	 list[TLSRPT_URI_MAX * (TLSRPT_URI_LEN + 2)];
 	size_t	 i, n = 0;
 
 	(void)snprintf(name, sizeof(name), "_smtp._tls.%s", ck->domain);
@@ -583,11 +584,13 @@ report_tlsrpt(struct check *ck)
 	}
 	for (i = 0; i < ck->nrpt_notes; i++)
 		add(ck, CK_WARN, "tlsrpt", NULL, NULL, NULL, "use mailto: or "
-		    "https: URIs", "%s", ck->rpt_notes[i].msg);
+		    "https: URIs of less than 512 bytes", "%s",
+		    ck->rpt_notes[i].msg);
 	list[0] = '\0';
-	for (i = 0; i < ck->rpt_rec.nuri && i < TLSRPT_URI_MAX; i++)
-		n += snprintf(list + n, n < sizeof(list) ? sizeof(list) - n :
-		    0, "%s%s", i ? ", " : "", ck->rpt_rec.uri[i]);
+	for (i = 0; i < ck->rpt_rec.nuri && i < TLSRPT_URI_MAX &&
+	    n < sizeof(list); i++)
+		n += snprintf(list + n, sizeof(list) - n, "%s%s",
+		    i ? ", " : "", ck->rpt_rec.uri[i]);
 	if (ck->rpt_rec.nusable == 0)
 		add(ck, CK_FAIL, "tlsrpt", NULL, NULL, NULL, "give a mailto: "
 		    "or https: URI in rua", "%s: rua=%s: no report can be "

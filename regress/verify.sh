@@ -342,6 +342,14 @@ run_check badrpt -j badrpt.chk.example
 check "check: TLS-RPT rua with no usable URI: tlsrpt fail" \
     expect badrpt '[c["status"] for c in find("tlsrpt")] + [d["status"]]' \
     "['warn', 'fail', 'fail']"
+# A rua is used whole or not at all: one of 512 bytes is not cut to fit.
+longrua="https://rua.badrpt.chk.example/$(printf '%481s' | tr ' ' a)"
+sh "$net" set-txt "$dir" _smtp._tls.badrpt.chk.example \
+    "v=TLSRPTv1; rua=$longrua,mailto:tlsrpt@badrpt.chk.example"
+run_check longrua -j badrpt.chk.example
+check "check: a rua of 512 bytes: tlsrpt warn, the mailto: beside it used" \
+    expect longrua '[(c["status"], "longer than 511 bytes" in c["message"]) for c in find("tlsrpt")]' \
+    "[('warn', True), ('ok', False)]"
 
 # id not bumped: the cached policy against the live one
 state=$work/state
