@@ -88,33 +88,52 @@ listen_unix(const char *path, int type)
 	return fd;
 }
 
-/* HOST:PORT or [HOST]:PORT, numeric only: no DNS in the front. */
-static int
-listen_inet(const char *spec)
+/*
+ * [HOST:]PORT or [[HOST]:]PORT, numbers only: no DNS in the front.  A
+ * port is 1 to 65535 in decimal; getaddrinfo(3) alone would take 70000
+ * as port 4464.  HOST is defhost when spec has none (NULL: required).
+ */
+struct addrinfo *
+listen_addrinfo(const char *spec, const char *defhost)
 {
 	struct addrinfo	 hints, *res;
 	char		 host[256];
-	const char	*port;
-	int		 fd, on = 1, e;
+	const char	*port, *h = spec, *end;
+	long		 n;
+	int		 e;
 
-	if (spec[0] == '[') {
-		if ((port = strstr(spec, "]:")) == NULL)
-			fatalx("%s: expected [address]:port", spec);
-		(void)snprintf(host, sizeof(host), "%.*s",
-		    (int)(port - spec - 1), spec + 1);
-		port += 2;
-	} else {
-		if ((port = strrchr(spec, ':')) == NULL)
+	if ((port = strrchr(spec, ':')) == NULL) {
+		if (defhost == NULL)
 			fatalx("%s: expected address:port", spec);
-		(void)snprintf(host, sizeof(host), "%.*s", (int)(port - spec),
-		    spec);
-		port++;
+		(void)snprintf(host, sizeof(host), "%s", defhost);
+		port = spec;
+	} else {
+		end = port++;
+		if (h[0] == '[' && end > h && end[-1] == ']')
+			h++, end--;
+		if ((size_t)(end - h) >= sizeof(host))
+			fatalx("%s: address too long", spec);
+		(void)snprintf(host, sizeof(host), "%.*s", (int)(end - h), h);
 	}
+	n = port[strspn(port, "0123456789")] == '\0' && *port != '\0' &&
+	    strlen(port) <= 5 ? strtol(port, NULL, 10) : 0;
+	if (n < 1 || n > 65535)
+		fatalx("%s: the port must be a number from 1 to 65535", spec);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
 	hints.ai_socktype = SOCK_STREAM;
 	if ((e = getaddrinfo(host, port, &hints, &res)) != 0)
 		fatalx("%s: %s", spec, gai_strerror(e));
+	return res;
+}
+
+static int
+listen_inet(const char *spec)
+{
+	struct addrinfo	*res;
+	int		 fd, on = 1;
+
+	res = listen_addrinfo(spec, NULL);
 	if ((fd = socket(res->ai_family, SOCK_STREAM, 0)) == -1)
 		fatal("socket");
 	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));

@@ -280,6 +280,7 @@ int		 server_add(struct server *, int, enum proto);
 
 /* daemon.c */
 int		 listen_unix(const char *, int);
+struct addrinfo	*listen_addrinfo(const char *, const char *);
 
 /* tablesrv.c */
 int		 tablesrv_listen(const char *, const char *);

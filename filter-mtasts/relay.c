@@ -945,30 +945,10 @@ on_accept(int lfd, short ev, void *arg)
 int
 relay_listen(const char *spec)
 {
-	struct addrinfo	 hints, *ai;
-	char		 host[64];
-	const char	*port, *colon;
-	int		 fd, on = 1, e;
+	struct addrinfo	*ai;
+	int		 fd, on = 1;
 
-	if ((colon = strrchr(spec, ':')) == NULL) {
-		(void)snprintf(host, sizeof(host), "127.0.0.1");
-		port = spec;
-	} else {
-		if ((size_t)(colon - spec) >= sizeof(host))
-			fatalx("-R %s: bad address", spec);
-		(void)snprintf(host, sizeof(host), "%.*s", (int)(colon - spec),
-		    spec);
-		port = colon + 1;
-		if (host[0] == '[' && host[strlen(host) - 1] == ']') {
-			memmove(host, host + 1, strlen(host));
-			host[strlen(host) - 1] = '\0';
-		}
-	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
-	if ((e = getaddrinfo(host, port, &hints, &ai)) != 0)
-		fatalx("-R %s: %s", spec, gai_strerror(e));
+	ai = listen_addrinfo(spec, "127.0.0.1");
 	if (!peer_loopback((struct sockaddr_storage *)(void *)ai->ai_addr))
 		fatalx("-R %s: the relay listens on a loopback address only",
 		    spec);

@@ -412,6 +412,16 @@ fi
 run $N filter -x 'not a domain'
 expect 'filter -x with a non-domain: error, exit 1' 1 '' nonempty
 
+# A port is 1 to 65535: getaddrinfo(3) alone takes 70000 as 4464.
+for spec in 70000 127.0.0.1:0 '[::1]:65536' 127.0.0.1:x; do
+	run $N filter -R "$spec"
+	expect "filter -R $spec: not a port, exit 1" 1 '' \
+	    "=filter-mtasts: fatal: $spec: the port must be a number from 1 to 65535"
+done
+run $N daemon -l socketmap=127.0.0.1:70000
+expect 'daemon -l socketmap=127.0.0.1:70000: not a port, exit 1' 1 '' \
+    "=filter-mtasts: fatal: 127.0.0.1:70000: the port must be a number from 1 to 65535"
+
 # An address literal must hold an address (RFC 5321 4.1.3).
 run $N query -s "$tmp/state" '[foo]'
 expect 'query [foo]: invalid domain, exit 2' 2 '' \
