@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "extern.h"
@@ -82,8 +83,9 @@ struct relay {
 	int			 fd;
 	int			 hold;
 	struct event		 ev;
-	TAILQ_HEAD(, rsess)	 sessions;
+	TAILQ_HEAD(, rsess)	 sessions;	/* least recently read first */
 	size_t			 nsess;
+	time_t			 full_logged;
 	uint32_t		 nextid;
 };
 
@@ -815,8 +817,12 @@ on_timer(int fd, short ev, void *arg)
 static void
 on_read(struct bufferevent *bev, void *arg)
 {
+	struct rsess	*s = arg;
+
 	(void)bev;
-	sess_process(arg);
+	TAILQ_REMOVE(&s->rl->sessions, s, entry);
+	TAILQ_INSERT_TAIL(&s->rl->sessions, s, entry);
+	sess_process(s);
 }
 
 static void
@@ -882,10 +888,47 @@ addr_text(const struct sockaddr_storage *ss, char *buf, size_t sz)
 }
 
 static void
-refuse(int fd, const char *line)
+refuse_msg(int fd, const char *line)
 {
 	(void)send(fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+static void
+refuse(int fd, const char *line)
+{
+	refuse_msg(fd, line);
 	close(fd);
+}
+
+/*
+ * Every connection is taken: with SESS_MAX of them open, the one read
+ * from least recently that is between transactions is closed to make
+ * room.  Any local user can connect to a loopback port, and would
+ * otherwise hold smtpd off with SESS_MAX idle connections; smtpd
+ * connects again for a session closed before its transaction.
+ */
+static int
+make_room(struct relay *rl)
+{
+	struct rsess	*s;
+	time_t		 now = time(NULL);
+
+	TAILQ_FOREACH(s, &rl->sessions, entry)
+		if (s->st == ST_CMD && !s->has_mail && !s->open)
+			break;
+	if (now - rl->full_logged >= 60) {
+		rl->full_logged = now;
+		log_warnx("relay: %d connections: %s", SESS_MAX, s != NULL ?
+		    "the idlest one between transactions closed to make "
+		    "room (logged once a minute)" : "every one in a "
+		    "transaction, a new one refused (logged once a minute)");
+	}
+	if (s == NULL)
+		return -1;
+	refuse_msg(bufferevent_getfd(s->bev), "421 4.3.2 filter-mtasts "
+	    "relay: too many connections, closing the idlest\r\n");
+	sess_free(s);
+	return 0;
 }
 
 static void
@@ -914,7 +957,8 @@ on_accept(int lfd, short ev, void *arg)
 		    "only\r\n");
 		return;
 	}
-	if (rl->nsess >= SESS_MAX || (s = calloc(1, sizeof(*s))) == NULL) {
+	if ((rl->nsess >= SESS_MAX && make_room(rl) == -1) ||
+	    (s = calloc(1, sizeof(*s))) == NULL) {
 		refuse(fd, "421 4.3.2 filter-mtasts relay: too many "
 		    "connections\r\n");
 		return;

@@ -170,4 +170,39 @@ for rcpt, what in (("closeafter1@ee.v.example", "the MX host then closes"),
 r = s.cmd("QUIT")
 check(r.startswith("221"), "QUIT", r)
 s.close()
+
+# A local user's idle connections do not lock smtpd out: with SESS_MAX
+# (128) open, a new one gets its greeting and the idlest between
+# transactions is closed; one in a transaction, idle for longer, stays.
+SESS_MAX = 128
+busy, g = hello()
+r = busy.cmd("MAIL FROM:<sender@sender.example>")
+r = busy.cmd("RCPT TO:<busy@ee.v.example>")
+idle = []
+for i in range(SESS_MAX - 1):
+    c, g = hello()
+    idle.append(c)
+late = Session()
+g = late.reply()
+idle[0].s.settimeout(10)	# a bound, not a wait: the 421 comes at once
+try:
+    first = idle[0].f.readline().decode(errors="replace").rstrip("\r\n")
+    gone = idle[0].f.readline()
+except OSError as e:
+    first, gone = "no 421: %s" % e, b""
+check(g.startswith("220 ") and first.startswith("421 4.3.2") and not gone,
+      "%d connections: a new one is greeted, the idlest one closed with 421"
+      % SESS_MAX, "new: %s; idlest: %s" % (g, first))
+r = idle[1].cmd("NOOP")
+check(r.startswith("250"), "... the other idle ones stay", r)
+r = busy.cmd("DATA")
+if r.startswith("354"):
+    busy.s.sendall(b"Subject: busy\r\n\r\nbusy\r\n.\r\n")
+    r = busy.reply()
+check(r.startswith("250 2.0.0 mx1.ee.v.example") and
+      sink_message("busy@ee.v.example") is not None,
+      "... the one in a transaction, idle for longer, is not closed: "
+      "delivered", r)
+for c in idle + [late, busy]:
+    c.close()
 sys.exit(failed)
