@@ -60,12 +60,13 @@ sock_dir(const char *path)
 
 /*
  * A UNIX socket of type (SOCK_STREAM, or SOCK_DGRAM for the datagrams
- * of Postfix's TLSRPT client), made before privileges go; mode 0666,
- * as any local process may use the sockets: what they send is checked
- * and bounded.
+ * of Postfix's TLSRPT client), made before privileges go.  Mode 0666,
+ * as any local process may ask: what they send is checked and bounded;
+ * with a group, 0660 from the start (no datagram gets in before the
+ * mode is set) and that group's.
  */
 int
-listen_unix(const char *path, int type)
+listen_unix(const char *path, int type, gid_t gid)
 {
 	struct sockaddr_un	 sun;
 	int			 fd;
@@ -81,10 +82,12 @@ listen_unix(const char *path, int type)
 		fatal("socket");
 	if (unlink(path) == -1 && errno != ENOENT)
 		fatal("unlink %s", path);
-	old = umask(0111);
+	old = umask(gid == (gid_t)-1 ? 0111 : 0117);
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
 		fatal("bind %s", path);
 	umask(old);
+	if (gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) == -1)
+		fatal("chown %s", path);
 	return fd;
 }
 
@@ -143,37 +146,50 @@ listen_inet(const char *spec)
 	return fd;
 }
 
-/* 1 for a TLS reporting datagram socket (rptfront.c), made here. */
-static int
-listen_tlsrpt(const char *spec, int *fd)
-{
-	if (strncmp(spec, "tlsrpt=", 7) != 0)
-		return 0;
-	if (strncmp(spec + 7, "unix:", 5) != 0)
-		fatalx("-l %s: expected tlsrpt=unix:PATH", spec);
-	*fd = listen_unix(spec + 12, SOCK_DGRAM);
-	return 1;
-}
+/*
+ * -l SPEC: a socket to serve.  TLS results (the datagrams of Postfix,
+ * Exim's events) are taken only on UNIX sockets of the group of -g:
+ * any local user can reach the others, and must not write what the
+ * reports say.
+ */
+struct listen_sock {
+	int		 fd;
+	enum proto	 proto;
+	int		 dgram;		/* Postfix's TLSRPT datagrams */
+	int		 results;	/* TLS results taken */
+};
 
 static void
-listen_spec(const char *spec, int *fd, enum proto *proto)
+listen_spec(const char *spec, gid_t gid, struct listen_sock *ls)
 {
 	const char	*addr;
 
+	memset(ls, 0, sizeof(*ls));
+	if (strncmp(spec, "tlsrpt=", 7) == 0) {
+		if (strncmp(spec + 7, "unix:", 5) != 0)
+			fatalx("-l %s: expected tlsrpt=unix:PATH", spec);
+		if (gid == (gid_t)-1)
+			fatalx("-l %s: name with -g the group of the MTA's "
+			    "processes, who alone may send TLS results", spec);
+		ls->fd = listen_unix(spec + 12, SOCK_DGRAM, gid);
+		ls->dgram = ls->results = 1;
+		return;
+	}
 	if (strncmp(spec, "socketmap=", 10) == 0) {
-		*proto = PROTO_SOCKETMAP;
+		ls->proto = PROTO_SOCKETMAP;
 		addr = spec + 10;
 	} else if (strncmp(spec, "exim=", 5) == 0) {
-		*proto = PROTO_EXIM;
+		ls->proto = PROTO_EXIM;
 		addr = spec + 5;
 	} else
 		fatalx("-l %s: expected socketmap=ADDRESS, exim=ADDRESS or "
 		    "tlsrpt=unix:PATH", spec);
-	if (strncmp(addr, "unix:", 5) == 0)
-		*fd = listen_unix(addr + 5, SOCK_STREAM);
-	else
-		*fd = listen_inet(addr);
-	if (listen(*fd, 128) == -1)
+	if (strncmp(addr, "unix:", 5) == 0) {
+		ls->fd = listen_unix(addr + 5, SOCK_STREAM, gid);
+		ls->results = gid != (gid_t)-1;
+	} else
+		ls->fd = listen_inet(addr);
+	if (listen(ls->fd, 128) == -1)
 		fatal("listen %s", spec);
 }
 
@@ -193,25 +209,24 @@ cmd_daemon(int argc, char *argv[])
 	struct vcache		*vc;
 	struct server		*srv;
 	const char		*user = PRIVSEP_USER;
-	enum proto		 proto[LISTEN_MAX];
-	int			 fd[LISTEN_MAX], n = 0, i, ch, netfd, ctl;
-	int			 dfd[LISTEN_MAX], nd = 0;
+	struct listen_sock	 ls[LISTEN_MAX];
+	const char		*spec[LISTEN_MAX];
+	int			 n = 0, i, ch, netfd, ctl;
+	gid_t			 gid = (gid_t)-1;
 	pid_t			 pid, netpid;
 
 	resolver_defaults(&conf);
-	while ((ch = getopt(argc, argv, "+a:c:l:r:s:u:")) != -1) {
+	while ((ch = getopt(argc, argv, "+a:c:g:l:r:s:u:")) != -1) {
 		if (resolver_option(ch, optarg, &conf))
 			continue;
 		switch (ch) {
+		case 'g':
+			gid = group_id(optarg);
+			break;
 		case 'l':
-			if (n == LISTEN_MAX || nd == LISTEN_MAX)
+			if (n == LISTEN_MAX)
 				fatalx("-l: at most %d sockets", LISTEN_MAX);
-			if (listen_tlsrpt(optarg, &dfd[nd])) {
-				nd++;
-				break;
-			}
-			listen_spec(optarg, &fd[n], &proto[n]);
-			n++;
+			spec[n++] = optarg;
 			break;
 		case 'u':
 			user = optarg;
@@ -220,8 +235,10 @@ cmd_daemon(int argc, char *argv[])
 			usage_cmd("daemon");
 		}
 	}
-	if (optind != argc || (n == 0 && nd == 0))
+	if (optind != argc || n == 0)
 		usage_cmd("daemon");
+	for (i = 0; i < n; i++)
+		listen_spec(spec[i], gid, &ls[i]);
 	signal(SIGPIPE, SIG_IGN);
 	ctl = spawner_start(&conf, user, &pid);
 	netfd = spawner_first(ctl, &netpid);
@@ -233,11 +250,9 @@ cmd_daemon(int argc, char *argv[])
 	    supervise(base, ctl, netpid, vc) == NULL)
 		fatalx("cannot set up the event loop");
 	for (i = 0; i < n; i++)
-		if (server_add(srv, fd[i], proto[i]) == -1)
-			fatalx("cannot serve a socket");
-	for (i = 0; i < nd; i++)
-		if (rpt_dgram_serve(base, dfd[i], vc) == -1)
-			fatalx("cannot serve a TLS reporting socket");
+		if (ls[i].dgram ? rpt_dgram_serve(base, ls[i].fd, vc) == -1 :
+		    server_add(srv, ls[i].fd, ls[i].proto, ls[i].results) == -1)
+			fatalx("cannot serve %s", spec[i]);
 	vcache_on_ready(vc, daemon_ready, NULL);
 	netproc_watch(base);
 	event_base_dispatch(base);

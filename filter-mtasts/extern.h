@@ -139,8 +139,8 @@ int		 rpt_submit(struct vcache *, const struct rpt_result *);
 int		 rpt_policy_of(const struct verdict *, const char *,
 		    struct rpt_result *, const char **, const char **);
 int		 rpt_dgram_serve(struct event_base *, int, struct vcache *);
-int		 rpt_exim_event(struct vcache *, const char *, size_t, char *,
-		    size_t);
+int		 rpt_exim_event(struct vcache *, const char *, size_t, int,
+		    char *, size_t);
 int		 rpt_map_requested(const char *, size_t, const char *);
 void		 reply_postfix_tlsrpt(const struct verdict *, char *, size_t);
 
@@ -151,6 +151,7 @@ int		 cmd_report(int, char **);
 __dead void	 netproc_run(int, const struct resolver_conf *, const char *);
 void		 netproc_descriptors(int);
 void		 privdrop(const char *, const char *);
+gid_t		 group_id(const char *);
 void		 netproc_watch(struct event_base *);
 void		 log_exit(const char *, pid_t, int);
 
@@ -276,10 +277,10 @@ size_t		 proto_exim_max(const char *, size_t);
 /* server.c: the daemon's sockets */
 struct server;
 struct server	*server_new(struct event_base *, struct vcache *);
-int		 server_add(struct server *, int, enum proto);
+int		 server_add(struct server *, int, enum proto, int);
 
 /* daemon.c */
-int		 listen_unix(const char *, int);
+int		 listen_unix(const char *, int, gid_t);
 struct addrinfo	*listen_addrinfo(const char *, const char *);
 
 /* tablesrv.c */

@@ -34,8 +34,8 @@ static const struct cmd {
 	    "[-j] [-a anchor] [-c cafile] [-r resolver] [-s statedir] "
 	    "[-w days] domain",			"stdio rpath wpath cpath inet" },
 	{ "daemon",	cmd_daemon,
-	    "[-a anchor] [-c cafile] [-r resolver] [-s statedir] [-u user] "
-	    "-l proto=address ...",
+	    "[-a anchor] [-c cafile] [-g group] [-r resolver] [-s statedir] "
+	    "[-u user] -l proto=address ...",
 	    NULL },
 	{ "exim",	cmd_exim,
 	    "[-a anchor] [-c cafile] [-r resolver] [-s statedir] domain",

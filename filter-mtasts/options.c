@@ -23,6 +23,7 @@
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -166,4 +167,22 @@ resolver_setup(struct event_base *base, struct resolver_conf *conf,
 		resolver_set_cache(r, cache_setup(dir, statedir_given, quiet));
 	conf->statedir = dir;
 	return r;
+}
+
+/* -g: a group by name or number, or a fatal error. */
+gid_t
+group_id(const char *name)
+{
+	struct group	*gr;
+	char		*end;
+	unsigned long	 n;
+
+	if ((gr = getgrnam(name)) != NULL)
+		return gr->gr_gid;
+	errno = 0;
+	n = strtoul(name, &end, 10);
+	if (name[0] < '0' || name[0] > '9' || *end != '\0' || errno != 0 ||
+	    n >= INT32_MAX)
+		fatalx("-g %s: no such group", name);
+	return (gid_t)n;
 }

@@ -340,12 +340,15 @@ exim_outcome(const char **f, const char *text, struct rpt_result *r,
  * text a result type) become results under the policy of the
  * domain's verdict, which the front has, for it routed the message.
  * 0 if line is not an event; else 1 and the one-line reply (Exim
- * ignores it).
+ * ignores it).  Only a socket that taken is 1 for, one the daemon made
+ * for the group of -g alone, records it: anyone may reach the others,
+ * and must not write what the reports say.
  */
 int
-rpt_exim_event(struct vcache *vc, const char *line, size_t len, char *reply,
-    size_t replysz)
+rpt_exim_event(struct vcache *vc, const char *line, size_t len, int taken,
+    char *reply, size_t replysz)
 {
+	static time_t	 logged;
 	const char		*f[EXIM_FIELDS], *strs[VERDICT_RPT_MAX];
 	const char		*mx[VERDICT_RPT_MAX], *text = "";
 	const struct verdict	*v;
@@ -357,6 +360,17 @@ rpt_exim_event(struct vcache *vc, const char *line, size_t len, char *reply,
 
 	if (len < 7 || memcmp(line, "tlsrpt ", 7) != 0)
 		return 0;
+	if (!taken) {
+		(void)snprintf(reply, replysz, "ERR TLS results are taken on "
+		    "an exim=unix: socket of a daemon with -g only");
+		if (time(NULL) - logged >= LOG_EVERY) {
+			logged = time(NULL);
+			log_warnx("TLS reporting: an Exim event on a socket "
+			    "anyone may use, not recorded: use -l exim=unix:"
+			    "PATH and -g GROUP (logged once a minute)");
+		}
+		return 1;
+	}
 	(void)snprintf(reply, replysz, "ERR malformed event");
 	if (len > EXIM_EVENT_MAX || memchr(line, '\0', len) != NULL)
 		return 1;

@@ -111,6 +111,7 @@ struct listener {
 	struct event		 ev, rest;
 	struct server		*srv;
 	enum proto		 proto;
+	int			 results;	/* Exim events taken */
 	size_t			 nclients, max;
 	time_t			 full_logged;
 };
@@ -286,7 +287,7 @@ client_request(struct client *c, const char *key, size_t keylen, int tlsrpt)
 	r->tlsrpt = tlsrpt;
 	/* TLS reporting: an Exim event, answered at once (rptfront.c) */
 	if (c->l->proto == PROTO_EXIM && rpt_exim_event(srv->vc, key, keylen,
-	    r->reply, sizeof(r->reply))) {
+	    c->l->results, r->reply, sizeof(r->reply))) {
 		r->done = 1;
 		req_queue(c, r);
 		return 0;
@@ -663,7 +664,7 @@ server_new(struct event_base *base, struct vcache *vc)
 }
 
 int
-server_add(struct server *srv, int fd, enum proto proto)
+server_add(struct server *srv, int fd, enum proto proto, int results)
 {
 	struct listener	*l;
 
@@ -671,6 +672,7 @@ server_add(struct server *srv, int fd, enum proto proto)
 		return -1;
 	l->srv = srv;
 	l->proto = proto;
+	l->results = results;
 	TAILQ_INIT(&l->clients);
 	evutil_make_socket_nonblocking(fd);
 	event_assign(&l->ev, srv->base, fd, EV_READ | EV_PERSIST, on_accept,

@@ -319,22 +319,11 @@ conn_accept(int fd, short ev, void *arg)
 static gid_t
 sock_group(const char *name)
 {
-	struct group	*gr;
 	struct passwd	*pw;
-	char		*end;
-	unsigned long	 n;
 	size_t		 i;
 
-	if (name != NULL) {
-		if ((gr = getgrnam(name)) != NULL)
-			return gr->gr_gid;
-		errno = 0;
-		n = strtoul(name, &end, 10);
-		if (name[0] < '0' || name[0] > '9' || *end != '\0' ||
-		    errno != 0 || n >= INT32_MAX)
-			fatalx("-g %s: no such group", name);
-		return (gid_t)n;
-	}
+	if (name != NULL)
+		return group_id(name);
 	for (i = 0; i < sizeof(smtpd_users) / sizeof(smtpd_users[0]); i++)
 		if ((pw = getpwnam(smtpd_users[i])) != NULL)
 			return pw->pw_gid;
@@ -403,7 +392,7 @@ tablesrv_listen(const char *path, const char *group)
 		fatalx("%s: no user _smtpd or opensmtpd: name the group of "
 		    "the smtpd lookup user with -g", path);
 	sock_dir_check(path, 1);
-	fd = listen_unix(path, SOCK_STREAM);
+	fd = listen_unix(path, SOCK_STREAM, (gid_t)-1);
 	sock_dir_check(path, 0);
 	/* Not listening yet: nobody connects before the mode is set. */
 	if (chmod(path, 0660) == -1)

@@ -418,6 +418,12 @@ for spec in 70000 127.0.0.1:0 '[::1]:65536' 127.0.0.1:x; do
 	expect "filter -R $spec: not a port, exit 1" 1 '' \
 	    "=filter-mtasts: fatal: $spec: the port must be a number from 1 to 65535"
 done
+run $N daemon -l "tlsrpt=unix:$tmp/tlsrpt.sock"
+expect 'daemon -l tlsrpt= without -g: refused, exit 1' 1 '' \
+    "=filter-mtasts: fatal: -l tlsrpt=unix:$tmp/tlsrpt.sock: name with -g the group of the MTA's processes, who alone may send TLS results"
+run $N daemon -g no-such-group-here -l socketmap=127.0.0.1:8461
+expect 'daemon -g with an unknown group: exit 1' 1 '' \
+    "=filter-mtasts: fatal: -g no-such-group-here: no such group"
 run $N daemon -l socketmap=127.0.0.1:70000
 expect 'daemon -l socketmap=127.0.0.1:70000: not a port, exit 1' 1 '' \
     "=filter-mtasts: fatal: 127.0.0.1:70000: the port must be a number from 1 to 65535"

@@ -70,6 +70,7 @@ EXIM_IP=127.0.26.2
 POSTFIX_IP=127.0.26.3
 RESOLVER=127.0.53.2
 SOCKETMAP=127.0.0.1:8461
+EXIM_TCP=127.0.0.1:8462		# tlsrpt: a socket anyone may reach
 HELO=sender.example
 SETTLE=30		# seconds: upper bound for a message to settle
 WAIT=20			# seconds: upper bound for a daemon to start or stop
@@ -847,6 +848,32 @@ posts() {
 	find "$dir/collector" -name '*.json' | wc -l
 }
 
+# rpt_intruders: the sockets that take results are the MTA's group's
+# alone (-g): another local user can neither send a datagram nor have
+# an Exim event line taken on the TCP socket anyone reaches.  What they
+# try is for intruder.example, which must stay unrecorded.
+rpt_intruders() {
+	ri_modes=$(stat -c '%a %G' "$RPT_SOCK" "$EXIM_SOCK" | tr '\n' ' ')
+	ri_sent=$(setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	    python3 "$rpttool" burst "$RPT_SOCK" intruder.example 1 2>&1)
+	ri_line="tlsrpt tcp:close intruder.example mx.intruder.example 127.0.0.9 198.51.100.25 tls 0 - 0 made up"
+	ri_reply=$(nsx python3 -c '
+import socket, sys
+h, p = sys.argv[1].rsplit(":", 1)
+s = socket.create_connection((h, int(p)), timeout=10)
+s.sendall(sys.argv[2].encode() + b"\n")
+print(s.makefile().readline().strip())' "$EXIM_TCP" "$ri_line" 2>&1)
+	note "sockets: $ri_modes; datagrams sent as nobody: $ri_sent; Exim line on $EXIM_TCP: $ri_reply"
+	[ "$ri_modes" = "660 Debian-exim 660 Debian-exim " ] ||
+	    bad "sockets not mode 660, group Debian-exim: $ri_modes"
+	[ "$ri_sent" = 0 ] || bad "nobody sent $ri_sent datagrams"
+	case $ri_reply in
+	"ERR TLS results are taken on an exim=unix: socket"*) ;;
+	*) bad "an Exim event line on the TCP socket: $ri_reply" ;;
+	esac
+	result "results only from the MTA's group (-g): sockets 0660, a datagram of another user refused, an Exim event line on TCP answered ERR"
+}
+
 phase_tlsrpt() {
 	MTA=exim
 	DAY=$(date -u +%Y-%m-%d)
@@ -879,12 +906,16 @@ phase_tlsrpt() {
 		submit "${rp_r%@*}" "$rp_r"
 	done
 	settle "$@"
+	rpt_intruders
 	printf '%s\n' "$(postfix_dgrams)" | python3 "$rpttool" dgram "$RPT_SOCK" >/dev/null ||
 	    bad "cannot send the Postfix datagrams"
 	rpt_wait enforce.example successful 3 && rpt_wait enforce.example failed 1 &&
 	    rpt_wait reports.example successful 1 && rpt_wait mxnotls.example failed 1 &&
 	    rpt_wait dane.example successful 1 && rpt_wait nomatch.example failed 1
 	note "$(cat "$work/show")"
+	[ "$(rpt_field intruder.example successful)" = - ] &&
+	    [ "$(rpt_field intruder.example failed)" = - ] ||
+	    bad "intruder.example: recorded: $(grep intruder "$work/show")"
 	for rp_d in http500 expired danebogus badpolicy; do
 		[ "$(rpt_field "$rp_d.example" failed)" != - ] ||
 		    bad "$rp_d.example: nothing recorded"
@@ -1063,7 +1094,9 @@ cmd_run() {
 	EXIM_SOCK=$work/run/exim.sock
 	RPT_SOCK=$work/run/tlsrpt.sock
 	FM_EXTRA=
-	[ "$MTA" = tlsrpt ] && FM_EXTRA="-l tlsrpt=unix:$RPT_SOCK"
+	# results only from the MTA's group (-g); Exim's TCP socket too,
+	# where anyone may write and no result is taken
+	[ "$MTA" = tlsrpt ] && FM_EXTRA="-g Debian-exim -l tlsrpt=unix:$RPT_SOCK -l exim=$EXIM_TCP"
 	mkdir -p "$work/run"
 	STATE=$work/state
 	mkdir -p "$STATE"
