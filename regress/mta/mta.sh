@@ -854,8 +854,19 @@ posts() {
 # try is for intruder.example, which must stay unrecorded.
 rpt_intruders() {
 	ri_modes=$(stat -c '%a %G' "$RPT_SOCK" "$EXIM_SOCK" | tr '\n' ' ')
+	# the same datagram as nobody, then as nobody in the group -g names
+	ri_py='import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+try:
+    s.sendto(sys.argv[2].encode(), sys.argv[1])
+    print("sent")
+except OSError as e:
+    print(e.strerror)'
+	ri_dg='{"dpv":"1","d":"intruder.example","pr":"v=TLSRPTv1;rua=x","policies":[{"policy-type":9,"t":0,"f":1}]}'
 	ri_sent=$(setpriv --reuid=nobody --regid=nogroup --clear-groups \
-	    python3 "$rpttool" burst "$RPT_SOCK" intruder.example 1 2>&1)
+	    python3 -c "$ri_py" "$RPT_SOCK" "$ri_dg" 2>&1)
+	ri_group=$(setpriv --reuid=nobody --regid=Debian-exim --clear-groups \
+	    python3 -c "$ri_py" "$RPT_SOCK" "not a datagram" 2>&1)
 	ri_line="tlsrpt tcp:close intruder.example mx.intruder.example 127.0.0.9 198.51.100.25 tls 0 - 0 made up"
 	ri_reply=$(nsx python3 -c '
 import socket, sys
@@ -863,10 +874,11 @@ h, p = sys.argv[1].rsplit(":", 1)
 s = socket.create_connection((h, int(p)), timeout=10)
 s.sendall(sys.argv[2].encode() + b"\n")
 print(s.makefile().readline().strip())' "$EXIM_TCP" "$ri_line" 2>&1)
-	note "sockets: $ri_modes; datagrams sent as nobody: $ri_sent; Exim line on $EXIM_TCP: $ri_reply"
+	note "sockets: $ri_modes; a datagram as nobody: $ri_sent; as nobody in group Debian-exim: $ri_group; Exim line on $EXIM_TCP: $ri_reply"
 	[ "$ri_modes" = "660 Debian-exim 660 Debian-exim " ] ||
 	    bad "sockets not mode 660, group Debian-exim: $ri_modes"
-	[ "$ri_sent" = 0 ] || bad "nobody sent $ri_sent datagrams"
+	[ "$ri_sent" = "Permission denied" ] || bad "nobody: $ri_sent"
+	[ "$ri_group" = sent ] || bad "nobody in group Debian-exim: $ri_group"
 	case $ri_reply in
 	"ERR TLS results are taken on an exim=unix: socket"*) ;;
 	*) bad "an Exim event line on the TCP socket: $ri_reply" ;;
