@@ -42,7 +42,8 @@ LIB_OBJS=	lib/abnf.o lib/sts_error.o lib/sts_match.o lib/sts_policy.o \
 		lib/verdict.o lib/vstore.o lib/tlsrpt_record.o \
 		lib/smtp_reply.o lib/smtp_conn.o lib/verify.o \
 		lib/smtp_client.o lib/rpt.o lib/rptstore.o \
-		lib/rptreport.o lib/rptrecord.o lib/rptdgram.o lib/txtrec.o
+		lib/rptreport.o lib/rptrecord.o lib/rptdgram.o lib/txtrec.o \
+		lib/netconn.o
 PARSER_SRCS=	lib/abnf.c lib/sts_error.c lib/sts_match.c lib/sts_policy.c \
 		lib/sts_record.c lib/txtrec.c
 PROG_OBJS=	filter-mtasts/main.o filter-mtasts/cmd_match.o \

@@ -242,40 +242,14 @@ fetch_timeout(int fd, short ev, void *arg)
 	fetch_expire(arg);
 }
 
-static int
-fetch_expired(const struct fetch *f)
-{
-	struct timespec	 now;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &now) == -1)
-		return 0;	/* the timer still holds */
-	return now.tv_sec > f->deadline.tv_sec ||
-	    (now.tv_sec == f->deadline.tv_sec &&
-	    now.tv_nsec >= f->deadline.tv_nsec);
-}
-
 /* Next address; non-blocking, so the answer comes as EV_WRITE. */
 static void
 fetch_connect(struct fetch *f)
 {
-	struct sockaddr_storage	*ss;
-	socklen_t		 sl;
-
 	while (f->next < f->naddrs) {
-		ss = &f->addrs[f->next++];
-		sl = ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
-		    sizeof(struct sockaddr_in);
 		if (f->fd != -1)
 			close(f->fd);
-		f->fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-		    SOCK_CLOEXEC, 0);
-		if (f->fd == -1) {
-			(void)snprintf(f->connerr, sizeof(f->connerr), "%s",
-			    strerror(errno));
-			continue;
-		}
-		if (connect(f->fd, (struct sockaddr *)ss, sl) == 0 ||
-		    errno == EINPROGRESS) {
+		if ((f->fd = tcp_connect(&f->addrs[f->next++])) != -1) {
 			f->state = F_CONNECT;
 			fetch_wait(f, EV_WRITE);
 			return;
@@ -290,12 +264,9 @@ fetch_connect(struct fetch *f)
 static void
 fetch_connected(struct fetch *f)
 {
-	int		 soerr = 0;
-	socklen_t	 len = sizeof(soerr);
+	int	 soerr;
 
-	if (getsockopt(f->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == -1)
-		soerr = errno;
-	if (soerr != 0) {
+	if ((soerr = tcp_connect_error(f->fd)) != 0) {
 		(void)snprintf(f->connerr, sizeof(f->connerr), "%s",
 		    strerror(soerr));
 		fetch_connect(f);
@@ -437,7 +408,7 @@ fetch_step(int fd, short ev, void *arg)
 
 	(void)fd;
 	(void)ev;
-	if (fetch_expired(f)) {
+	if (deadline_passed(&f->deadline)) {
 		fetch_expire(f);
 		return;
 	}
@@ -473,10 +444,7 @@ fetch_begin(struct fetch *f)
 {
 	struct timeval	 tv = { f->fr->timeout, 0 };
 
-	if (clock_gettime(CLOCK_MONOTONIC, &f->deadline) == 0)
-		f->deadline.tv_sec += f->fr->timeout;
-	else
-		f->deadline.tv_sec = INT_MAX;	/* the timer alone */
+	deadline_set(&f->deadline, f->fr->timeout);
 	f->state = F_CONNECT;
 	evtimer_del(&f->timer);
 	evtimer_set(&f->timer, fetch_timeout, f);

@@ -297,6 +297,16 @@ void		 http_response_free(struct http_response *);
 struct fetcher;
 struct fetch;
 struct sockaddr_storage;
+struct timespec;
+
+/*
+ * netconn.c: what fetch.c and smtp_conn.c share of a connection: a
+ * time limit on the monotonic clock, and connects that never block.
+ */
+void		 deadline_set(struct timespec *, int);
+int		 deadline_passed(const struct timespec *);
+int		 tcp_connect(const struct sockaddr_storage *);
+int		 tcp_connect_error(int);
 
 /* Where a fetch failed, for TLS reporting (RFC 8460 4.3.2). */
 enum fetch_stage {

@@ -180,18 +180,6 @@ conn_timeout(int fd, short ev, void *arg)
 	conn_expire(arg);
 }
 
-static int
-conn_expired(const struct smtp_conn *c)
-{
-	struct timespec	 now;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &now) == -1)
-		return 0;	/* the timer still holds */
-	return now.tv_sec > c->deadline.tv_sec ||
-	    (now.tv_sec == c->deadline.tv_sec &&
-	    now.tv_nsec >= c->deadline.tv_nsec);
-}
-
 /* The time limit of an operation, from now. */
 static void
 conn_arm(struct smtp_conn *c, int timeout)
@@ -201,10 +189,7 @@ conn_arm(struct smtp_conn *c, int timeout)
 	c->timeout = timeout > 0 ? timeout : 1;
 	tv.tv_sec = c->timeout;
 	tv.tv_usec = 0;
-	if (clock_gettime(CLOCK_MONOTONIC, &c->deadline) == 0)
-		c->deadline.tv_sec += c->timeout;
-	else
-		c->deadline.tv_sec = INT_MAX;	/* the timer alone */
+	deadline_set(&c->deadline, c->timeout);
 	evtimer_del(&c->timer);
 	evtimer_add(&c->timer, &tv);
 }
@@ -285,25 +270,14 @@ conn_address(struct smtp_conn *c, const struct sockaddr_storage *ss)
 static void
 conn_connect_next(struct smtp_conn *c)
 {
-	struct sockaddr_storage	*ss;
-	socklen_t		 sl;
+	const struct sockaddr_storage *ss;
 
 	while (c->next < c->naddrs) {
 		ss = &c->addrs[c->next++];
 		conn_address(c, ss);
-		sl = ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
-		    sizeof(struct sockaddr_in);
 		if (c->fd != -1)
 			close(c->fd);
-		c->fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-		    SOCK_CLOEXEC, 0);
-		if (c->fd == -1) {
-			(void)snprintf(c->err, sizeof(c->err), "%s: %s",
-			    c->address, strerror(errno));
-			continue;
-		}
-		if (connect(c->fd, (struct sockaddr *)ss, sl) == 0 ||
-		    errno == EINPROGRESS) {
+		if ((c->fd = tcp_connect(ss)) != -1) {
 			if (c->next > 1)
 				conn_arm(c, c->timeout);
 			conn_wait(c, EV_WRITE);
@@ -318,12 +292,9 @@ conn_connect_next(struct smtp_conn *c)
 static void
 conn_connected(struct smtp_conn *c)
 {
-	int		 soerr = 0;
-	socklen_t	 len = sizeof(soerr);
+	int	 soerr;
 
-	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == -1)
-		soerr = errno;
-	if (soerr != 0) {
+	if ((soerr = tcp_connect_error(c->fd)) != 0) {
 		(void)snprintf(c->err, sizeof(c->err), "%s: %s", c->address,
 		    strerror(soerr));
 		conn_connect_next(c);
@@ -441,7 +412,7 @@ conn_step(int fd, short ev, void *arg)
 
 	(void)fd;
 	(void)ev;
-	if (conn_expired(c)) {
+	if (deadline_passed(&c->deadline)) {
 		conn_expire(c);
 		return;
 	}
